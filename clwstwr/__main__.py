@@ -1,0 +1,3 @@
+from clwstwr.cli import main
+
+main()

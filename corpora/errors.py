@@ -1,0 +1,50 @@
+"""The project's error vocabulary.
+
+Every error Clwstwr raises on purpose derives from ``ClwstwrError`` and carries a stable ``code`` that
+the API's error answers, the CLI and the logs show, so a person can search for it and a test can
+assert it. Codes never change meaning once released; a new kind of error gets a new code.
+
+It lives in ``corpora`` because ``corpora`` is the bottom layer: every other package may import it,
+and it imports nothing of ours. Subclasses are defined next to the code that raises them.
+
+Hierarchy (codes are grouped by hundreds, one block per area)::
+
+    ClwstwrError                       CW000  base; never raised directly
+    ├── CodebookError                  CW100  corpora: codebook data missing, malformed or asked for an unknown id
+    ├── UnreadableFileError            CW200  clwstwr.ingest.tables: a file that is not a readable table
+    └── ImportValidationError          CW210  clwstwr.ingest.self_reflection: rows that do not fit the codebook
+
+Unexpected exceptions (bugs) are deliberately *not* ``ClwstwrError``: they are logged and answered
+generically, never shown to users.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ClwstwrError", "CodebookError"]
+
+
+class ClwstwrError(Exception):
+    """Base of every deliberate Clwstwr error.
+
+    ``message`` is written for the person who has to fix the input: it names the file, row or field
+    and what was expected. ``code`` identifies the kind of error, independent of the wording.
+    """
+
+    code: str = "CW000"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CodebookError(ClwstwrError):
+    """The codebook data is invalid, or a lookup named an id the codebook does not have.
+
+    Raised at load time (naming the YAML file and the entry) so a bad edit to the data never reaches
+    a coder, and by ``Codebook`` lookups (naming the id and listing the valid ones).
+    """
+
+    code = "CW100"
