@@ -1,0 +1,78 @@
+"""Shared fixtures. Databases: every storage test runs on SQLite and, where reachable, PostgreSQL.
+
+PostgreSQL is taken from CLWSTWR_TEST_POSTGRES_URL (default: the local server's ``test`` database).
+Each test gets its own schema, dropped afterwards, so tests never see each other's rows. Where no
+server answers, the PostgreSQL variants are skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from clwstwr.context import AppContext
+from clwstwr.settings import Settings
+from corpora.codebook import Codebook, load_codebook
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_url() -> str:
+    return os.environ.get("CLWSTWR_TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+def _postgres_reachable(url: str) -> str | None:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means "not here"
+        return f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def codebook() -> Codebook:
+    return load_codebook()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clwstwr.sqlite'}"
+        return
+    url = _postgres_url()
+    problem = _postgres_reachable(url)
+    if problem:
+        pytest.skip(f"PostgreSQL not reachable at {url} ({problem}); storage tests ran on SQLite only")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def ctx(database_url: str, tmp_path: Path) -> Iterator[AppContext]:
+    context = AppContext.build(Settings(home=tmp_path / "home", database_url=database_url))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def sqlite_ctx(tmp_path: Path) -> Iterator[AppContext]:
+    """SQLite only: for tests about behaviour that does not depend on the database."""
+    context = AppContext.build(Settings(home=tmp_path / "home", database_url=None))
+    yield context
+    context.close()
