@@ -140,6 +140,54 @@ def rounds_command(state: _State) -> None:
     _run(state, action)
 
 
+@main.command("suggest")
+@click.argument("text", required=False)
+@click.option("--kind", default=None,
+              help="Question kind: barrier, barrier_impact, overcoming, enabler, enabler_impact, support_needed "
+                   "(default: all themes). With no TEXT, each input line may carry its own kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON object (always JSON lines when reading stdin).")
+@click.pass_obj
+def suggest_command(state: _State, text: str | None, kind: str | None, as_json: bool) -> None:
+    """Suggest themes, outcomes and recommendation headings for an answer.
+
+    With TEXT: one answer. Without TEXT: reads JSON lines {"text": ..., "kind": ...} from standard input
+    and writes one JSON line per input line, in order; a bad line gets {"error": {...}} naming the line,
+    the others are still answered, and the exit status is 2.
+    """
+    import json as json_module
+
+    from .suggest_cli import suggest_lines
+
+    def action() -> None:
+        settings = load_settings(home=state.home, database_url=state.database_url)
+        from corpora.codebook import load_codebook
+
+        from .suggesting import build_suggestion_service
+
+        service = build_suggestion_service(settings, load_codebook(), progress=_progress)
+        if text is not None:
+            result = service.suggest(text, kind)
+            if as_json:
+                click.echo(json_module.dumps(result.to_json(), ensure_ascii=False))
+                return
+            if result.fits_none:
+                click.echo("fits no theme")
+            for theme in result.themes:
+                click.echo(f"{theme.score:.2f}  {theme.id:<28} {theme.label}")
+                click.echo(f"      evidence: {theme.evidence}")
+            if result.outcomes:
+                click.echo("outcomes: " + ", ".join(f"{o.id} ({o.score:.2f})" for o in result.outcomes))
+            if result.headings:
+                click.echo("headings: " + ", ".join(f"{h.label} ({h.score:.2f})" for h in result.headings))
+            return
+        failures = suggest_lines(service, click.get_text_stream("stdin"), click.get_text_stream("stdout"), default_kind=kind)
+        if failures:
+            click.echo(f"{failures} input line(s) could not be read; see the error objects in the output", err=True)
+            sys.exit(EXIT_USER_ERROR)
+
+    _run(state, action)
+
+
 @main.command("demo")
 @click.option("--out", "out_dir", default=Path("out"), show_default=True, type=click.Path(path_type=Path),
               help="Folder the demo writes into.")
@@ -157,6 +205,23 @@ def demo_command(state: _State, out_dir: Path) -> None:
         click.echo(f"database: {ctx.settings.resolved_database_url}")
         for label, path in files.items():
             click.echo(f"{label}: {path}")
+
+    _run(state, action)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_obj
+def serve_command(state: _State, host: str, port: int) -> None:
+    """Run the web service (API at /api/v1, OpenAPI document at /openapi.json, health at /healthz)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    def action() -> None:
+        settings = load_settings(home=state.home, database_url=state.database_url)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
     _run(state, action)
 

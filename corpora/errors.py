@@ -12,7 +12,13 @@ Hierarchy (codes are grouped by hundreds, one block per area)::
     ClwstwrError                       CW000  base; never raised directly
     ├── CodebookError                  CW100  corpora: codebook data missing, malformed or asked for an unknown id
     ├── UnreadableFileError            CW200  clwstwr.ingest.tables: a file that is not a readable table
-    └── ImportValidationError          CW210  clwstwr.ingest.self_reflection: rows that do not fit the codebook
+    ├── ImportValidationError          CW210  clwstwr.ingest.self_reflection: rows that do not fit the codebook
+    ├── RoundNotFoundError             CW300  store.rounds: no round of that name
+    ├── SubmissionNotFoundError        CW301  store.rounds: no submission for that cluster in the round
+    ├── UnknownKindError               CW400  nlp.suggestion_service: a question kind not in the codebook
+    ├── DeidentificationError          CW410  nlp.deidentify: base of de-identification errors
+    │   └── SpanOutOfRangeError        CW411  an offset range outside the text
+    └── ModelUnavailableError          CW420  nlp.embeddings: the embedding model is not installed / not a local path
 
 Unexpected exceptions (bugs) are deliberately *not* ``ClwstwrError``: they are logged and answered
 generically, never shown to users.

@@ -6,7 +6,8 @@ criterion, its keywords), each heading likewise, and a text's score for a target
 sentence-to-profile cosine rescaled to [0, 1], plus a small bonus when the text uses the target's own
 cue words. The rescaling anchors are the cosine levels MiniLM gives unrelated domain sentences (about
 0.15) and near-paraphrases (about 0.65); ``min_score`` then keeps only targets a reader would agree the
-text speaks to. Scores are comparable across targets, not probabilities.
+text speaks to. Weights and cut-offs were checked on ``evaluation/data/outcome_mapping_labelled.yaml``
+(``python -m evaluation.outcome_mapping``). Scores are comparable across targets, not probabilities.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class _Profiles:
     embeddings: np.ndarray  # (n_texts, d)
     owners: np.ndarray  # (n_texts,) index into ids
     cues: tuple[CuePattern, ...]
+    weights: np.ndarray  # (n_texts,) multiplier on each text's cosine
 
 
 class OutcomeMapper:
@@ -53,40 +55,52 @@ class OutcomeMapper:
         min_score: float = 0.45,
         max_outcomes: int = 3,
         max_headings: int = 2,
+        criteria_weight: float = 0.7,
+        relative_margin: float = 0.15,
     ) -> None:
         self.codebook = codebook
         self.embedder = embedder
         self.min_score = min_score
         self.max_outcomes = max_outcomes
         self.max_headings = max_headings
+        self.criteria_weight = criteria_weight
+        self.relative_margin = relative_margin
 
     def fit(self) -> OutcomeMapper:
         outcome_texts = []
         for o in self.codebook.outcomes:
-            texts = [o.name, f"{o.name}. {o.description}", *o.aliases]
-            if o.criteria is not None:
-                texts += [*o.criteria.foundation, *o.criteria.developing, *o.criteria.mature]
-            texts += list(o.success_criteria)
-            outcome_texts.append((o.id, o.label, texts, o.keywords))
+            core = [o.name, f"{o.name}. {o.description}", *o.aliases, ", ".join(o.keywords)]
+            detail = [*o.criteria.foundation, *o.criteria.developing, *o.criteria.mature] if o.criteria else []
+            detail += list(o.success_criteria)
+            outcome_texts.append((o.id, o.label, core, detail, o.keywords))
         heading_texts = [
-            (h.id, h.label, [h.label, f"{h.label}. {h.description}"], h.keywords) for h in self.codebook.headings
+            (h.id, h.label, [h.label, f"{h.label}. {h.description}", ", ".join(h.keywords)], [], h.keywords)
+            for h in self.codebook.headings
         ]
         self.outcomes_ = self._profiles(outcome_texts)
         self.headings_ = self._profiles(heading_texts)
         return self
 
-    def _profiles(self, items: Sequence[tuple[str, str, Sequence[str], Sequence[str]]]) -> _Profiles:
-        flat, owners = [], []
-        for i, (_id, _label, texts, _kw) in enumerate(items):
-            for text in dict.fromkeys(texts):
+    def _profiles(self, items: Sequence[tuple[str, str, Sequence[str], Sequence[str], Sequence[str]]]) -> _Profiles:
+        """Core texts (name, description, aliases, keywords) count in full; the many detailed criteria
+        are discounted, because with dozens of them some criterion of a wrong outcome often matches."""
+        flat, owners, weights = [], [], []
+        for i, (_id, _label, core, detail, _kw) in enumerate(items):
+            for text in dict.fromkeys(core):
                 flat.append(text)
                 owners.append(i)
+                weights.append(1.0)
+            for text in dict.fromkeys(t for t in detail if t not in core):
+                flat.append(text)
+                owners.append(i)
+                weights.append(self.criteria_weight)
         return _Profiles(
             ids=tuple(i[0] for i in items),
             labels=tuple(i[1] for i in items),
             embeddings=np.asarray(self.embedder.encode(flat), dtype=np.float32),
             owners=np.array(owners),
             cues=tuple(compile_cues(kw) for *_rest, kw in items),
+            weights=np.array(weights, dtype=np.float32),
         )
 
     @staticmethod
@@ -94,7 +108,7 @@ class OutcomeMapper:
         if sentence_emb.size == 0:
             return np.zeros(len(profiles.ids), dtype=np.float32)
         sims = sentence_emb @ profiles.embeddings.T  # (S, n_texts)
-        best_per_text = sims.max(axis=0)
+        best_per_text = sims.max(axis=0) * profiles.weights
         best = np.full(len(profiles.ids), -1.0, dtype=np.float32)
         np.maximum.at(best, profiles.owners, best_per_text)
         scaled = np.clip((best - COSINE_FLOOR) / (COSINE_CEILING - COSINE_FLOOR), 0.0, 1.0)
@@ -102,11 +116,14 @@ class OutcomeMapper:
         return (1 - CUE_WEIGHT) * scaled + CUE_WEIGHT * cue
 
     def _ranked(self, profiles: _Profiles, scores: np.ndarray, limit: int) -> tuple[TargetScore, ...]:
+        """Targets above ``min_score`` and within ``relative_margin`` of the best: a second outcome is
+        shown only when the text speaks to it almost as clearly as to the first."""
         order = np.argsort(-scores, kind="stable")
+        best = float(scores[order[0]]) if len(order) else 0.0
         return tuple(
             TargetScore(profiles.ids[i], profiles.labels[i], float(scores[i]))
             for i in order[:limit]
-            if scores[i] >= self.min_score
+            if scores[i] >= self.min_score and scores[i] >= best - self.relative_margin
         )
 
     def map_embedded(self, sentence_emb: np.ndarray, text: str) -> tuple[tuple[TargetScore, ...], tuple[TargetScore, ...]]:

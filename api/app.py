@@ -1,0 +1,48 @@
+"""The FastAPI app, built by ``create_app(settings)``: no module-level app, no import-time models.
+
+The lifespan builds the AppContext (database, codebook) and the suggestion service once; routes get
+them through dependencies. Tests build as many apps as they need, each with its own settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from clwstwr.context import AppContext
+from clwstwr.settings import Settings
+from clwstwr.suggesting import TextModels, build_suggestion_service
+
+from .errors import install_error_handlers
+from .routes import rounds, suggest
+from .schemas import Health
+
+
+def create_app(settings: Settings, *, text_models: TextModels | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = AppContext.build(settings)
+        app.state.context = context
+        app.state.suggestions = build_suggestion_service(settings, context.codebook, models=text_models)
+        try:
+            yield
+        finally:
+            context.close()
+
+    app = FastAPI(title="Clwstwr", version="0.1.0", lifespan=lifespan,
+                  description="Theme suggestions, maturity summaries and documents for Welsh primary care clusters.")
+    install_error_handlers(app)
+    app.include_router(suggest.router)
+    app.include_router(rounds.router)
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz() -> dict[str, str]:
+        context: AppContext = app.state.context
+        with context.engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return {"status": "ok", "database": context.engine.dialect.name, "suggester": app.state.suggestions.model}
+
+    return app

