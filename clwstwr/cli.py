@@ -121,6 +121,42 @@ def report_command(state: _State, round_name: str, out_dir: Path) -> None:
     _run(state, action)
 
 
+@main.command("code")
+@click.option("--round", "round_name", required=True, help="Stored round whose answers to code.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write coded_responses.csv and .jsonl into this folder.")
+@click.option("--user", default=None, help="Who ran the coding (recorded). Default: the login name.")
+@click.pass_obj
+def code_command(state: _State, round_name: str, out_dir: Path | None, user: str | None) -> None:
+    """Suggest themes, outcomes and headings for every answer of a round, and store them as a run.
+
+    The next `clwstwr report` for the round then shows theme counts and quotes.
+    """
+    from store import coding
+    from store.database import transaction
+
+    from .coded_export import write_coded_responses
+    from .coding import code_round
+    from .suggesting import build_suggestion_service
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            service = build_suggestion_service(ctx.settings, ctx.codebook, progress=_progress)
+            run = code_round(ctx, service, round_name, actor=user or getpass.getuser(), progress=_progress)
+            click.echo(f"coded {run.answers} answers of round '{round_name}' (run {run.run_id}, model {run.model})")
+            if out_dir is not None:
+                with transaction(ctx.sessions) as session:
+                    answers = coding.coded_answers(session, run.run_id)
+                boards = {b.id: b.short_name for b in ctx.codebook.health_boards}
+                for path in write_coded_responses(answers, boards, out_dir):
+                    click.echo(f"written: {path}")
+        finally:
+            ctx.close()
+
+    _run(state, action)
+
+
 @main.command("rounds")
 @click.pass_obj
 def rounds_command(state: _State) -> None:
@@ -193,7 +229,8 @@ def suggest_command(state: _State, text: str | None, kind: str | None, as_json: 
               help="Folder the demo writes into.")
 @click.pass_obj
 def demo_command(state: _State, out_dir: Path) -> None:
-    """Run the main job on the bundled sample round: import it, then write the report and summary.json."""
+    """Run the main job on the bundled sample round: import it, code every answer, and write the report
+    (report.html), summary.json and the coded responses (coded_responses.csv/.jsonl)."""
     from .demo import run_demo
 
     def action() -> None:

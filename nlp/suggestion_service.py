@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from corpora.codebook import Codebook
 from corpora.errors import ClwstwrError
 
-from .deidentify import Deidentifier
+from .deidentify import Deidentifier, KnownNames
 from .outcome_mapping import OutcomeMapper
 from .suggestions import HeadingSuggestion, OutcomeSuggestion, Suggestion, ThemeSuggestion
 from .theme_suggester import ThemeSuggester
@@ -34,6 +34,10 @@ class SuggestionService:
         self.mapper = mapper
         self._labels = {t.id: t.label for t in codebook.themes_for(None)}
         self._kinds = {q.kind: q.id for q in codebook.questions} | {q.id: q.id for q in codebook.questions}
+
+    def for_round(self, known: KnownNames) -> SuggestionService:
+        """The same models, de-identifying with the names a round's metadata knows (its clusters...)."""
+        return SuggestionService(self.codebook, Deidentifier(self.deidentifier.nlp, known), self.suggester, self.mapper)
 
     @property
     def model(self) -> str:

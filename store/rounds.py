@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from corpora.errors import ClwstwrError
 
-from .schema import Answer, Event, ImportBatch, MaturityRating, Round, Submission
+from .schema import Answer, AnswerSuggestion, Event, ImportBatch, MaturityRating, Round, Submission, SuggestionRun
 
 
 class RoundNotFoundError(ClwstwrError):
@@ -220,5 +220,5 @@ def count_rows(session: Session) -> dict[str, int]:
 
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (Round, ImportBatch, Submission, MaturityRating, Answer, Event)
+        for model in (Round, ImportBatch, Submission, MaturityRating, Answer, Event, SuggestionRun, AnswerSuggestion)
     }

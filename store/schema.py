@@ -106,6 +106,39 @@ class Answer(Base):
     submission: Mapped[Submission] = relationship(back_populates="answers")
 
 
+class SuggestionRun(Base):
+    """One pass of the suggester over a round: which model, when, for whom."""
+
+    __tablename__ = "suggestion_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    suggestions: Mapped[list[AnswerSuggestion]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class AnswerSuggestion(Base):
+    """The suggester's output for one answer in one run, kept whole (the JSON contract object).
+
+    ``deidentified_text`` is what every quote and evidence offset refers to; the original stays in
+    ``answers.text`` only.
+    """
+
+    __tablename__ = "answer_suggestions"
+    __table_args__ = (UniqueConstraint("run_id", "answer_id", name="uq_one_suggestion_per_answer_per_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("suggestion_runs.id", ondelete="CASCADE"))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    deidentified_text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
+
+    run: Mapped[SuggestionRun] = relationship(back_populates="suggestions")
+
+
 class Event(Base):
     """Append-only audit log: who did what, when. Rows are inserted, never updated or deleted."""
 

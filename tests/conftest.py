@@ -76,3 +76,35 @@ def sqlite_ctx(tmp_path: Path) -> Iterator[AppContext]:
     context = AppContext.build(Settings(home=tmp_path / "home", database_url=None))
     yield context
     context.close()
+
+
+# ------------------------------------------------------------------------------------------ text models
+# The real embedding model and spaCy pipeline, loaded once per test session, with the embedding cache
+# and fitted models in one session directory: the suggester is fitted once, not once per test.
+
+
+@pytest.fixture(scope="session")
+def models_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models-home")
+
+
+@pytest.fixture(scope="session")
+def text_models(models_home: Path):  # -> clwstwr.suggesting.TextModels
+    from clwstwr.suggesting import load_text_models
+
+    return load_text_models(Settings(home=models_home))
+
+
+@pytest.fixture(scope="session")
+def suggestion_service(models_home: Path, text_models, codebook: Codebook):  # -> SuggestionService
+    from clwstwr.suggesting import build_suggestion_service
+
+    return build_suggestion_service(Settings(home=models_home), codebook, models=text_models)
+
+
+@pytest.fixture
+def nlp_ctx(tmp_path: Path, models_home: Path) -> Iterator[AppContext]:
+    """SQLite context whose fitted models are the session's (no refit per test)."""
+    context = AppContext.build(Settings(home=tmp_path / "home", models_path=models_home / "models"))
+    yield context
+    context.close()

@@ -1,9 +1,11 @@
-"""The main job end to end: the demo's summary.json reproduces the published 2024 figures, and every
-figure comes from the stored answers (change one and the report changes)."""
+"""The main job end to end: the demo's summary.json reproduces the published 2024 figures, codes every
+answer, and every figure comes from the stored answers (change one and the report changes)."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,48 +15,80 @@ from clwstwr.cli import main
 from clwstwr.context import AppContext
 from clwstwr.demo import run_demo
 from clwstwr.reporting import write_round_report
-from corpora.sample_round import SAMPLE_ROUND_NAME
+from clwstwr.settings import Settings
+from corpora.sample_round import SAMPLE_ROUND_NAME, load_sample_answers
 from store import rounds
 from store.database import transaction
 from tests.published_2024 import LEVELS, MATURITY, TEAM_STAGES
 
 
 @pytest.fixture
-def demo_summary(ctx: AppContext, tmp_path: Path) -> dict:
-    files = run_demo(ctx, tmp_path / "out")
-    return json.loads(files["summary"].read_text(encoding="utf-8"))
+def demo_ctx(database_url: str, tmp_path: Path, models_home: Path) -> Iterator[AppContext]:
+    context = AppContext.build(Settings(home=tmp_path / "home", database_url=database_url, models_path=models_home / "models"))
+    yield context
+    context.close()
 
 
-def test_demo_summary_equals_published_counts_for_all_20_outcomes(demo_summary: dict) -> None:
-    got = {o["id"]: tuple(o["counts"][lv] for lv in LEVELS) for o in demo_summary["outcomes"]}
+@pytest.fixture
+def demo(demo_ctx: AppContext, tmp_path: Path, text_models) -> dict:
+    files = run_demo(demo_ctx, tmp_path / "out", text_models=text_models)
+    return {"files": files, "summary": json.loads(files["summary"].read_text(encoding="utf-8")), "ctx": demo_ctx}
+
+
+@pytest.mark.slow
+def test_demo_reproduces_published_figures_and_findings(demo: dict) -> None:
+    summary = demo["summary"]
+    got = {o["id"]: tuple(o["counts"][lv] for lv in LEVELS) for o in summary["outcomes"]}
     assert got == MATURITY
-    assert {o["id"]: o["answered"] for o in demo_summary["outcomes"]} == {k: sum(v) for k, v in MATURITY.items()}
-    assert demo_summary["team_stages"]["counts"] == TEAM_STAGES
-    assert (demo_summary["responses"], demo_summary["total_clusters"]) == (46, 60)
-
-
-def test_demo_findings_match_the_published_report(demo_summary: dict) -> None:
-    findings = demo_summary["findings"]
+    assert {o["id"]: o["answered"] for o in summary["outcomes"]} == {k: sum(v) for k, v in MATURITY.items()}
+    assert summary["team_stages"]["counts"] == TEAM_STAGES
+    assert (summary["responses"], summary["total_clusters"]) == (46, 60)
+    findings = summary["findings"]
     assert findings["modal_level_counts"]["pcmw"] == {"pre_foundation": 2, "foundation": 5, "developing": 6, "mature": 0}
     assert findings["overall_pre_foundation"] == ["pcmw-7", "pcmw-12", "acd-7"]
     assert findings["overall_mature"] == []
     assert sorted(f["id"] for f in findings["majority_pre_foundation"]) == ["pcmw-12", "pcmw-7"]
     assert [(f["id"], f["count"]) for f in findings["most_often_mature"][:2]] == [("pcmw-8", 15), ("pcmw-4", 14)]
-    acd7 = next(o for o in demo_summary["outcomes"] if o["id"] == "acd-7")
+    acd7 = next(o for o in summary["outcomes"] if o["id"] == "acd-7")
     assert round(acd7["shares"]["pre_foundation"] * 100) == 38  # 17 of 45 answering
 
 
-def test_demo_report_html_shows_the_figures(ctx: AppContext, tmp_path: Path) -> None:
-    files = run_demo(ctx, tmp_path / "out")
-    html = files["report"].read_text(encoding="utf-8")
-    assert "46 of 60 clusters responded" in html
-    assert "Quality out-of-hours care (23 of 45)" in html
-    assert html.count("<svg") == 3  # PCMW, ACD and team stages
-    assert "{{" not in html and "{%" not in html
+@pytest.mark.slow
+def test_demo_codes_every_answer_and_counts_themes_per_cluster(demo: dict) -> None:
+    summary = demo["summary"]
+    non_empty = {(a["cluster"], a["question"]) for a in load_sample_answers() if str(a["text"] or "").strip()}
+    coded = [json.loads(line) for line in demo["files"]["coded responses (json)"].read_text(encoding="utf-8").splitlines()]
+    assert len(coded) == len(non_empty)
+    for question in summary["questions"]:
+        assert question["answered"] == sum(1 for _c, q in non_empty if q == question["id"])
+        for theme in question["themes"]:
+            assert theme["text"] == f"{theme['count']} of {question['answered']} responses"
+            assert theme["count"] <= question["answered"]
+    barriers = next(q for q in summary["questions"] if q["id"] == "barriers")
+    assert barriers["themes"][0]["id"] == "funding" and barriers["themes"][0]["count"] >= 30
 
 
-def test_demo_report_changes_when_a_stored_answer_changes(ctx: AppContext, tmp_path: Path) -> None:
-    run_demo(ctx, tmp_path / "before")
+@pytest.mark.slow
+def test_demo_quotes_are_exact_deidentified_substrings_without_identifiers(demo: dict) -> None:
+    coded = [json.loads(line) for line in demo["files"]["coded responses (json)"].read_text(encoding="utf-8").splitlines()]
+    deidentified = [c["text"] for c in coded]
+    originals = [str(a["text"] or "") for a in load_sample_answers()]
+    emails = {m for t in originals for m in re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", t)}
+    phones = {m for t in originals for m in re.findall(r"\b0\d{3,4} ?\d{3} ?\d{3,4}\b", t)}
+    assert emails and phones  # the sample does contain identifiers to remove
+    quotes = [q["text"] for question in demo["summary"]["questions"] for t in question["themes"] for q in t["quotes"]]
+    assert len(quotes) >= 40
+    for quote in quotes:
+        assert any(quote in text for text in deidentified), quote
+        assert not any(e in quote for e in emails) and not any(p in quote for p in phones)
+    html = demo["files"]["report"].read_text(encoding="utf-8")
+    assert "responses</td>" in html and "{{" not in html
+    assert not any(e in html for e in emails)
+
+
+@pytest.mark.slow
+def test_demo_report_changes_when_a_stored_answer_changes(demo: dict, tmp_path: Path) -> None:
+    ctx: AppContext = demo["ctx"]
     with transaction(ctx.sessions) as session:
         data = rounds.load_round(session, SAMPLE_ROUND_NAME)
         target = next(s for s in data.submissions if s.ratings.get("pcmw-8") == "mature")
@@ -63,13 +97,14 @@ def test_demo_report_changes_when_a_stored_answer_changes(ctx: AppContext, tmp_p
     after = json.loads(files.summary_json.read_text(encoding="utf-8"))
     pcmw8 = next(o for o in after["outcomes"] if o["id"] == "pcmw-8")
     assert (pcmw8["counts"]["mature"], pcmw8["counts"]["pre_foundation"]) == (14, 7)
-    with transaction(ctx.sessions) as session:
-        assert rounds.count_rows(session)["events"] == 2  # the import and the change
 
 
-def test_cli_demo_prints_where_the_files_are(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(tmp_path / "out")])
+@pytest.mark.slow
+def test_cli_demo_prints_where_the_files_are(tmp_path: Path, models_home: Path) -> None:
+    env = {"CLWSTWR_MODELS_PATH": str(models_home / "models")}
+    result = CliRunner(env=env).invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert f"report: {tmp_path / 'out' / 'report.html'}" in result.output
-    assert (tmp_path / "out" / "summary.json").exists()
+    for name in ("summary.json", "coded_responses.csv", "coded_responses.jsonl"):
+        assert (tmp_path / "out" / name).exists()
     assert (tmp_path / "home" / "clwstwr.sqlite").exists()
