@@ -157,6 +157,50 @@ def code_command(state: _State, round_name: str, out_dir: Path | None, user: str
     _run(state, action)
 
 
+@main.command("topics")
+@click.option("--round", "round_name", required=True, help="Stored round whose sentences to explore.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed: the same input and seed give the same topics.")
+@click.option("--min-topic-size", default=5, show_default=True, type=int, help="Smallest group reported as a topic.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the full report (every sentence id, settings) as JSON to this file.")
+@click.pass_obj
+def topics_command(state: _State, round_name: str, seed: int, min_topic_size: int, json_path: Path | None) -> None:
+    """Discover topics in all sentences of a round and flag candidate new themes.
+
+    A topic whose sentences match no codebook theme closely is a candidate new theme for reviewers to
+    consider. Sentences that fit no topic are listed as unassigned, never dropped.
+    """
+    import json as json_module
+
+    from .suggesting import load_text_models
+    from .topics import discover_round_topics
+
+    def action() -> None:
+        ctx = state.context()
+        try:
+            models = load_text_models(ctx.settings)
+            found = discover_round_topics(ctx, models, round_name, seed=seed, min_topic_size=min_topic_size, progress=_progress)
+        finally:
+            ctx.close()
+        report = found.report
+        click.echo(f"{report.n_sentences} sentences, {len(report.topics)} topics, {len(report.unassigned)} unassigned"
+                   f" ({found.non_answers} non-answers left out)")
+        for topic in sorted(report.topics, key=lambda t: (not t.is_candidate_new_theme, -t.size)):
+            flag = "CANDIDATE NEW THEME" if topic.is_candidate_new_theme else f"≈ {topic.nearest_theme}"
+            click.echo(f"\n[{topic.topic_id}] {topic.size} sentences · {flag} ({topic.nearest_theme_similarity:.2f})")
+            click.echo("    keywords: " + ", ".join(topic.keywords[:8]))
+            for exemplar in topic.exemplars[:3]:
+                click.echo(f"    “{exemplar}”")
+        if json_path is not None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            payload = report.to_json() | {"round": round_name, "non_answers_left_out": found.non_answers,
+                                          "sentences": {u.id: u.text for u in found.units}}
+            json_path.write_text(json_module.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            click.echo(f"\nwritten: {json_path}")
+
+    _run(state, action)
+
+
 @main.command("rounds")
 @click.pass_obj
 def rounds_command(state: _State) -> None:

@@ -70,7 +70,9 @@ DOMAIN_STOP_WORDS: tuple[str, ...] = (
     "cluster", "clusters", "ncn", "ncns",
     "yn", "y", "yr", "ac", "a", "i", "o", "ar", "ei", "mae", "ni", "wedi", "am", "gyda", "bod", "ond",
     "hefyd", "ydy", "oedd", "fod", "eu", "ein", "sydd", "sy", "gan", "ddim", "yng", "rhwng", "gilydd",
-    "rydym", "hyn", "heb", "cael", "clwstwr",
+    "rydym", "hyn", "heb", "cael", "clwstwr", "maer", "syn", "ir", "er", "dim",
+    # De-identification placeholders ([PERSON], [PLACE], ...): frequent, and never a topic's meaning.
+    "person", "place", "email", "phone", "nhs_number", "postcode", "url",
 )  # fmt: skip
 
 # Cosine distance at which average-linkage merging stops. Tuned on the sample round: 0.6 leaves 42%
