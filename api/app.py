@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from clwstwr.context import AppContext
-from clwstwr.settings import Settings
+from clwstwr.settings import Settings, load_settings
 from clwstwr.suggesting import TextModels, build_suggestion_service
 
 from .errors import install_error_handlers
@@ -46,3 +46,8 @@ def create_app(settings: Settings, *, text_models: TextModels | None = None) -> 
         return {"status": "ok", "database": context.engine.dialect.name, "suggester": app.state.suggestions.model}
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Zero-argument factory for ``uvicorn --factory api.app:create_app_from_environment``."""
+    return create_app(load_settings())

@@ -1,0 +1,136 @@
+"""Latency of one suggestion through the HTTP API, warm, against a bare HTTP round trip in the same run.
+
+Starts the real service (uvicorn, one worker) on 127.0.0.1 in a subprocess, warms it, then alternates
+requests: A = POST /api/v1/suggest with a ~40-word answer, B = GET /healthz (same server, same
+connection: the HTTP floor). Every A request uses a different answer, never seen before by the
+process, so the embedding cache cannot answer it: this is the cost a reviewer pays for new text.
+
+    python -m evaluation.api_latency [--requests 300] [--out evaluation/results/api_latency.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENERS = ["Honestly,", "In our cluster", "For us", "Over the last year", "As a practice manager I'd say", "Mostly,"]
+FRAGMENTS = [
+    "the funding is short term and non-recurrent so projects stop every March",
+    "clinicians cannot be released from clinics to attend the cluster meetings",
+    "the health board sign-off process adds months to every small purchase",
+    "half the practices never send anyone and social care rarely attend",
+    "nobody is clear what the cluster is for now that the PCPG exists",
+    "our cluster lead gives clear direction and chairs the meetings well",
+    "relationships between the pharmacists, GPs and nurses are built on trust",
+    "working with the council's housing team has opened doors for patients",
+    "patients now see the physio directly without going through the GP",
+    "recurrent funding would let us keep the staff we have trained",
+    "staff morale is low because good ideas never get off the ground",
+    "the community connectors link people with local groups and services",
+]
+
+
+def make_answers(n: int, seed: int) -> list[str]:
+    """Distinct ~40-word answers (three fragments and an opener, in varying order)."""
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        parts = rng.sample(FRAGMENTS, 3)
+        out.add(f"{rng.choice(OPENERS)} {parts[0]}; {parts[1]}, and {parts[2]}. (ref {rng.randint(1, 10**6)})")
+    return sorted(out)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--models-path", type=Path, default=None, help="reuse fitted models from here")
+    parser.add_argument("--out", type=Path, default=ROOT / "evaluation" / "results" / "api_latency.json")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="clwstwr-latency-"))
+    env = dict(os.environ, CLWSTWR_HOME=str(home))
+    if args.models_path:
+        env["CLWSTWR_MODELS_PATH"] = str(args.models_path)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_environment",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        with httpx.Client(base_url=base, timeout=600) as client:
+            while True:
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None:
+                    raise SystemExit(f"server exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                time.sleep(0.5)
+            startup = time.monotonic() - started
+            answers = make_answers(args.warmup + args.requests, seed=7)
+            for text in answers[: args.warmup]:
+                client.post("/api/v1/suggest", json={"text": text, "kind": "barrier"}).raise_for_status()
+                client.get("/healthz")
+            suggest_ms: list[float] = []
+            health_ms: list[float] = []
+            for text in answers[args.warmup :]:
+                t0 = time.perf_counter()
+                client.post("/api/v1/suggest", json={"text": text, "kind": "barrier"}).raise_for_status()
+                suggest_ms.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                client.get("/healthz").raise_for_status()
+                health_ms.append((time.perf_counter() - t0) * 1000)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    words = statistics.median(len(t.split()) for t in answers)
+    result = {
+        "what": "POST /api/v1/suggest, ~40-word answer never seen before, warm server, one connection",
+        "requests": args.requests,
+        "median_words": words,
+        "suggest_ms": {"p50": round(statistics.median(suggest_ms), 2), "p99": round(percentile(suggest_ms, 99), 2),
+                       "mean": round(statistics.fmean(suggest_ms), 2)},
+        "baseline_healthz_ms": {"p50": round(statistics.median(health_ms), 2), "p99": round(percentile(health_ms, 99), 2)},
+        "ratio_p50_suggest_over_healthz": round(statistics.median(suggest_ms) / statistics.median(health_ms), 2),
+        "targets": {"p50_ms": 15, "p99_ms": 30},
+        "server_startup_seconds": round(startup, 1),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
