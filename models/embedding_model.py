@@ -38,11 +38,12 @@ _IGNORED_NAMES = frozenset({"README.md", ".gitattributes"})
 class EmbeddingModelNotFoundError(FileNotFoundError):
     """The embedding model is not where it was looked for; the message says how to fix it.
 
-    ``code`` follows the project's error vocabulary (``corpora.errors``); this class cannot derive
-    from ``ClwstwrError`` because ``models`` imports nothing of ours.
+    ``code`` follows the project's error vocabulary (``corpora.errors``): it is the code of
+    ``nlp.embeddings.ModelUnavailableError``, which ``load_embedder`` raises in its place; this class
+    cannot derive from ``ClwstwrError`` because ``models`` imports nothing of ours.
     """
 
-    code = "CW300"
+    code = "CW420"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -44,7 +44,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from models.embedding_model import model_identity, resolve_model
+from corpora.errors import ClwstwrError
+from models.embedding_model import EmbeddingModelNotFoundError, model_identity, resolve_model
 
 __all__ = [
     "Backend",
@@ -52,6 +53,7 @@ __all__ = [
     "EmbeddingCache",
     "Embedder",
     "IdentifiedEncoder",
+    "ModelUnavailableError",
     "cpu_supports_bf16",
     "load_embedder",
     "text_key",
@@ -70,13 +72,20 @@ DEFAULT_MAX_BATCH = 64
 _ONNX_MIN_COSINE = 0.9999
 _ONNX_EXPORT_VERSION = 1  # bump when the export recipe changes, so old exports are not reused
 _PROBE_TEXTS = (
-    "",
-    "Funding.",
-    "Mae diffyg amser yn rhwystr mawr i'r meddygon teulu; ŵyn, ŷd a thân.",
-    "Time is the main barrier: GPs are running full clinics and cannot step away to attend the "
-    "cluster meeting, and the practice managers go instead. " * 12,
+    "", "Funding.", "Mae diffyg amser yn rhwystr mawr i'r meddygon teulu; ŵyn, ŷd a thân.",
+    "Time is the main barrier: GPs are running full clinics and cannot step away. " * 24,
     "The community pharmacists and optometrists are now part of every cluster meeting.",
 )
+
+
+class ModelUnavailableError(ClwstwrError):
+    """The embedding model is not installed, or the configured one is not a local model directory.
+
+    Raised by ``load_embedder`` in place of ``models.embedding_model.EmbeddingModelNotFoundError``
+    (same code, same message: what to install or set); ``models`` cannot import ``corpora.errors``.
+    """
+
+    code = "CW420"
 
 
 class IdentifiedEncoder(Protocol):
@@ -97,29 +106,15 @@ ForwardFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class Embedder:
     """Texts in, ``(n, dim)`` float32 L2-normalised rows out, in input order.
 
-    Built by ``load_embedder``; the constructor only stores what it is given, so a test can pass its
-    own ``tokenize``/``forward``.
-
-    Args:
-        tokenize: texts -> token id lists (special tokens added, truncated to the model's maximum).
-        forward: one padded batch -> unit vectors (see ``ForwardFn``).
-        model_id: ``models.embedding_model.model_identity`` of the weights.
-        backend, precision: what ``forward`` runs on; with ``model_id`` they make ``identity``.
-        dim: the embedding width (384 for all-MiniLM-L6-v2).
-        token_budget, max_batch: batching limits (see the module docstring).
+    Built by ``load_embedder``; the constructor only stores what it is given (a test can pass its own
+    ``tokenize``: texts -> token id lists with special tokens, truncated; ``forward``: see ``ForwardFn``).
+    ``model_id`` is ``models.embedding_model.model_identity`` of the weights; with ``backend`` and
+    ``precision`` it makes ``identity``. ``dim`` is the width (384 for all-MiniLM-L6-v2).
     """
 
     def __init__(
-        self,
-        tokenize: Callable[[list[str]], list[list[int]]],
-        forward: ForwardFn,
-        *,
-        model_id: str,
-        backend: str,
-        precision: str,
-        dim: int,
-        token_budget: int = DEFAULT_TOKEN_BUDGET,
-        max_batch: int = DEFAULT_MAX_BATCH,
+        self, tokenize: Callable[[list[str]], list[list[int]]], forward: ForwardFn, *, model_id: str, backend: str,
+        precision: str, dim: int, token_budget: int = DEFAULT_TOKEN_BUDGET, max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self._tokenize = tokenize
         self._forward = forward
@@ -150,13 +145,7 @@ class Embedder:
         ids = self._tokenize(items)
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
         for batch in plan_batches(lengths, self.token_budget, self.max_batch):
-            width = int(lengths[batch[0]])
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, j in enumerate(batch):
-                input_ids[row, : lengths[j]] = ids[j]
-                mask[row, : lengths[j]] = 1
-            out[batch] = self._forward(input_ids, mask)
+            out[batch] = self._forward(*_pad([ids[j] for j in batch]))
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
@@ -166,9 +155,6 @@ class Embedder:
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens the model sees per text (special tokens included, after truncation)."""
         return [len(ids) for ids in self._tokenize(_checked(texts))]
-
-    def __repr__(self) -> str:
-        return f"Embedder({self.identity!r})"
 
 
 def _checked(texts: Sequence[str]) -> list[str]:
@@ -222,21 +208,24 @@ def load_embedder(
             thread count is process-wide, so it is changed only when this is given.
 
     Raises:
-        models.embedding_model.EmbeddingModelNotFoundError: no model at ``model`` / no bundled model.
-        ValueError: an unknown ``backend``, or a model that does not mean-pool.
+        ModelUnavailableError: no model at ``model``, or the bundled package is missing.
+        ValueError: an unknown ``backend``; a model that does not mean-pool or has no tokenizer.json.
     """
     if backend not in ("auto", *_AUTO_ORDER):
         raise ValueError(f"backend must be one of auto, onnx, bf16, torch; got {backend!r}")
-    path = resolve_model(model)
+    try:
+        path = resolve_model(model)
+        model_id = model_identity(path)
+    except EmbeddingModelNotFoundError as exc:
+        raise ModelUnavailableError(exc.message) from exc
     _check_mean_pooling(path)
-    model_id = model_identity(path)
     n_threads = threads if threads is not None else _available_cpus()
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
     tokenize = _load_tokenizer(path)
-    dim = _embedding_dim(path)
+    dim = int(json.loads((path / "config.json").read_text())["hidden_size"])
     candidates = _AUTO_ORDER if backend == "auto" else (backend, "torch") if backend != "torch" else ("torch",)
     for name in candidates:
         try:
@@ -261,9 +250,7 @@ def _load_backend(
         return _load_onnx(path, model_id, cache_dir, threads, tokenize), "fp32"
     if name == "bf16":
         if not cpu_supports_bf16():
-            raise _BackendUnavailable(
-                "this CPU has no native bfloat16 (no avx512_bf16/amx_bf16 flag), where bf16 is slower than fp32"
-            )
+            raise _BackendUnavailable("this CPU has no native bfloat16 (avx512_bf16/amx_bf16): bf16 would be slow")
         import torch
 
         return _torch_forward(_load_torch_model(path).to(torch.bfloat16)), "bf16"
@@ -271,10 +258,7 @@ def _load_backend(
 
 
 def _available_cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def cpu_supports_bf16() -> bool:
@@ -284,10 +268,6 @@ def cpu_supports_bf16() -> bool:
     except OSError:
         return False
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
-
-
-def _embedding_dim(path: Path) -> int:
-    return int(json.loads((path / "config.json").read_text())["hidden_size"])
 
 
 def _check_mean_pooling(path: Path) -> None:
@@ -302,9 +282,7 @@ def _check_mean_pooling(path: Path) -> None:
 
 def _max_seq_length(path: Path) -> int:
     cfg = path / "sentence_bert_config.json"
-    if cfg.is_file():
-        return int(json.loads(cfg.read_text()).get("max_seq_length", 256))
-    return 256
+    return int(json.loads(cfg.read_text()).get("max_seq_length", 256)) if cfg.is_file() else 256
 
 
 def _load_tokenizer(path: Path) -> Callable[[list[str]], list[list[int]]]:
@@ -313,27 +291,19 @@ def _load_tokenizer(path: Path) -> Callable[[list[str]], list[list[int]]]:
     The bundled tokenizer.json itself says "truncate and pad to 128"; sentence-transformers overrides
     that with max_seq_length (256), and so must we, or long answers would be cut short.
     """
-    max_len = _max_seq_length(path)
     file = path / "tokenizer.json"
-    if file.is_file():
-        from tokenizers import Tokenizer
+    if not file.is_file():
+        raise ValueError(f"{path} has no tokenizer.json: save the model with a fast tokenizer")
+    from tokenizers import Tokenizer
 
-        tok = Tokenizer.from_file(str(file))
-        tok.no_padding()
-        tok.enable_truncation(max_length=max_len)
+    tok = Tokenizer.from_file(str(file))
+    tok.no_padding()
+    tok.enable_truncation(max_length=_max_seq_length(path))
 
-        def tokenize(texts: list[str]) -> list[list[int]]:
-            return [e.ids for e in tok.encode_batch(texts)]
+    def tokenize(texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in tok.encode_batch(texts)]
 
-        return tokenize
-    from transformers import AutoTokenizer
-
-    hf_tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-
-    def tokenize_hf(texts: list[str]) -> list[list[int]]:
-        return hf_tok(texts, truncation=True, max_length=max_len)["input_ids"]
-
-    return tokenize_hf
+    return tokenize
 
 
 def _load_torch_model(path: Path, attn_implementation: str | None = None):  # -> transformers.PreTrainedModel
@@ -426,9 +396,8 @@ def _export_onnx(path: Path, target: Path, tokenize: Callable[[list[str]], list[
             self.inner = inner
 
         def forward(self, input_ids, attention_mask):
-            hidden = self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
-            )[0]
+            types = torch.zeros_like(input_ids)
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=types)[0]
             return _mean_pool_normalise(hidden, attention_mask)
 
     wrapped = Pooled(model).eval()
@@ -507,15 +476,8 @@ class EmbeddingCache:
     """
 
     FILENAME = "embeddings.sqlite3"
-    _SCHEMA = """
-        CREATE TABLE IF NOT EXISTS embedding (
-            model TEXT NOT NULL,
-            text_sha256 TEXT NOT NULL,
-            dim INTEGER NOT NULL,
-            vector BLOB NOT NULL,
-            PRIMARY KEY (model, text_sha256)
-        ) WITHOUT ROWID
-    """
+    _SCHEMA = """CREATE TABLE IF NOT EXISTS embedding (model TEXT NOT NULL, text_sha256 TEXT NOT NULL,
+        dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_sha256)) WITHOUT ROWID"""
 
     def __init__(self, directory: str | Path, *, timeout: float = 30.0) -> None:
         self.directory = Path(directory)
@@ -523,10 +485,10 @@ class EmbeddingCache:
         self.path = self.directory / self.FILENAME
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute(self._SCHEMA)
+        self._conn.executescript(
+            f"PRAGMA busy_timeout = {int(timeout * 1000)}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+            + self._SCHEMA
+        )
 
     def get_many(self, model: str, texts: Sequence[str]) -> list[np.ndarray | None]:
         """The cached vector of each text under ``model`` (a fresh float32 array), or ``None``.
@@ -542,7 +504,8 @@ class EmbeddingCache:
                 "WHERE model = ? AND text_sha256 IN (SELECT value FROM json_each(?))",
                 (model, json.dumps(keys)),
             ).fetchall()
-        found = {key: _decode(dim, blob) for key, dim, blob in rows}
+        # A row whose bytes do not match its width is damaged: a miss, never a wrong vector.
+        found = {key: np.frombuffer(blob, "<f4").astype(np.float32) for key, dim, blob in rows if len(blob) == 4 * dim}
         return [found.get(k) for k in keys]
 
     def put_many(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
@@ -564,10 +527,10 @@ class EmbeddingCache:
 
     def count(self, model: str | None = None) -> int:
         """Vectors stored, for one model identity or all."""
+        sql, args = ("SELECT count(*) FROM embedding", ()) if model is None else (
+            "SELECT count(*) FROM embedding WHERE model = ?", (model,))
         with self._lock:
-            if model is None:
-                return int(self._conn.execute("SELECT count(*) FROM embedding").fetchone()[0])
-            return int(self._conn.execute("SELECT count(*) FROM embedding WHERE model = ?", (model,)).fetchone()[0])
+            return int(self._conn.execute(sql, args).fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
@@ -578,12 +541,6 @@ class EmbeddingCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _decode(dim: int, blob: bytes) -> np.ndarray | None:
-    if len(blob) != 4 * dim:  # a damaged row is a miss, never a wrong vector
-        return None
-    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
 class CachedEmbedder:

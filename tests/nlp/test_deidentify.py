@@ -270,7 +270,7 @@ def test_deidentify_offsets_out_of_range_raise(blank: Deidentifier) -> None:
     result = blank("Gwenllian")
     with pytest.raises(SpanOutOfRangeError) as info:
         result.to_original_span(0, 99)
-    assert isinstance(info.value, ClwstwrError) and info.value.code == "CW301"
+    assert isinstance(info.value, ClwstwrError) and info.value.code == "CW411"
     with pytest.raises(SpanOutOfRangeError):
         result.to_deidentified_span(5, 2)
 
