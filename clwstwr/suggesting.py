@@ -20,7 +20,7 @@ from nlp.deidentify import Deidentifier, KnownNames, load_spacy_pipeline
 from nlp.embeddings import CachedEmbedder, EmbeddingCache, load_embedder
 from nlp.outcome_mapping import OutcomeMapper
 from nlp.suggestion_service import SuggestionService
-from nlp.theme_features import FEATURE_NAMES
+from nlp.theme_features import FEATURE_NAMES, FEATURE_VERSION
 from nlp.theme_suggester import LabelledAnswer, ThemeSuggester
 
 from .settings import Settings
@@ -45,7 +45,7 @@ def load_text_models(settings: Settings) -> TextModels:
 
 
 def training_key(codebook: Codebook, labelled: Sequence[LabelledAnswer], seed: int) -> str:
-    digest = hashlib.sha256(f"{codebook.version}|{seed}|{FEATURE_NAMES}".encode())
+    digest = hashlib.sha256(f"{codebook.version}|{seed}|{FEATURE_VERSION}|{FEATURE_NAMES}".encode())
     for a in labelled:
         digest.update(f"{a.source}\x1f{a.question_id}\x1f{','.join(a.themes)}\x1f{a.text}\x1e".encode())
     return digest.hexdigest()[:16]

@@ -21,6 +21,9 @@ from corpora.codebook import Theme
 
 from .cue_words import CuePattern
 
+# Bump when features change meaning, so a model fitted on the old ones is never loaded for the new.
+FEATURE_VERSION = 2  # 2: an answer's vector is the mean of its sentences' vectors
+
 TOP_K = 3  # answer-to-bank similarity averages the 3 nearest entries: one lucky match is not enough
 
 FEATURE_NAMES = (

@@ -26,7 +26,7 @@ from corpora.codebook import Codebook
 from .cue_words import compile_cues
 from .embedding_protocol import Encodes
 from .segmentation import Segment, make_sentencizer, segment
-from .theme_features import FEATURE_NAMES, ThemeBank, build_bank, pair_features
+from .theme_features import FEATURE_NAMES, FEATURE_VERSION, ThemeBank, build_bank, pair_features
 
 # Answers that say nothing: they fit no theme, whatever a model would make of them. Anchored at the
 # start and limited in length, so "N/A for us, but funding is..." is still analysed.
@@ -179,18 +179,24 @@ class ThemeSuggester:
         return segs
 
     def _embed(self, answers_text: Sequence[str], segments: Sequence[Sequence[Segment]]) -> tuple[list[np.ndarray], np.ndarray]:
-        """One encode call for every sentence and every whole answer (batching is where speed is)."""
+        """One encode call for every sentence; an answer's own vector is the normalised mean of its
+        sentences' vectors. Encoding each whole answer as well would double the model's work (and the
+        API's latency) for a vector that differs little from the mean of its parts."""
         flat = [s.text for segs in segments for s in segs]
-        whole = [t if t.strip() else " " for t in answers_text]
-        emb = self.embedder.encode([*flat, *whole]) if (flat or whole) else np.zeros((0, 1), np.float32)
-        emb = np.asarray(emb, dtype=np.float32)
-        per_answer, position = [], 0
-        for segs in segments:
-            count = len(segs)
-            block = emb[position : position + count] if count else emb[len(flat) : len(flat)]
+        emb = np.asarray(self.embedder.encode(flat), dtype=np.float32) if flat else np.zeros((0, 0), np.float32)
+        dim = int(self.bank_.embeddings.shape[1])
+        per_answer: list[np.ndarray] = []
+        answers = np.zeros((len(segments), dim), dtype=np.float32)
+        position = 0
+        for i, segs in enumerate(segments):
+            block = emb[position : position + len(segs)] if segs else np.zeros((0, dim), np.float32)
             per_answer.append(block)
-            position += count
-        return per_answer, emb[len(flat) :]
+            position += len(segs)
+            if len(segs):
+                mean = block.mean(axis=0)
+                norm = float(np.linalg.norm(mean))
+                answers[i] = mean / norm if norm > 0 else mean
+        return per_answer, answers
 
     def score(self, texts: Sequence[str], question_ids: Sequence[str | None]) -> list[AnswerScores]:
         """Scores for every candidate theme of each text (already de-identified), and the suggestions."""
@@ -283,7 +289,7 @@ def _top1_accuracy(by_answer: dict[int, list[tuple[float, int]]], threshold: flo
 
 
 def _fit_hash(training: Sequence[LabelledAnswer], seed: int, C: float) -> str:
-    digest = hashlib.sha256(f"{seed}|{C}|{list(FEATURE_NAMES)}".encode())
+    digest = hashlib.sha256(f"{seed}|{C}|{FEATURE_VERSION}|{list(FEATURE_NAMES)}".encode())
     for a in training:
         digest.update(f"{a.source}\x1f{a.question_id}\x1f{','.join(a.themes)}\x1f{a.text}\x1e".encode())
     return digest.hexdigest()[:12]
