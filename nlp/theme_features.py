@@ -22,7 +22,7 @@ from corpora.codebook import Theme
 from .cue_words import CuePattern
 
 # Bump when features change meaning, so a model fitted on the old ones is never loaded for the new.
-FEATURE_VERSION = 2  # 2: an answer's vector is the mean of its sentences' vectors
+FEATURE_VERSION = 3  # 2: answer vector = mean of sentence vectors; 3: evidence from curated examples
 
 TOP_K = 3  # answer-to-bank similarity averages the 3 nearest entries: one lucky match is not enough
 
@@ -47,6 +47,7 @@ class ThemeBank:
     owners: np.ndarray  # (n,) int index into theme_ids
     sources: tuple[str, ...]  # (n,) source id of each entry
     definitions: np.ndarray  # (len(theme_ids), d): label + definition embedding per theme
+    curated: np.ndarray  # (n,) bool: codebook examples (one idea each), as opposed to whole labelled answers
 
     def theme_slices(self) -> list[slice]:
         out = []
@@ -116,10 +117,21 @@ def pair_features(
                     dtype=np.float32,
                 )
             )
-            # Evidence: the sentence closest to the theme's bank, nudged towards one using its cue words.
-            cue_bonus = np.array([0.05 * min(cues[t].hits(s), 2) for s in sentences], dtype=np.float32)
-            best_sentence.append(int(np.argmax(per_theme_sent[j] + cue_bonus)))
+            best_sentence.append(_evidence_sentence(sims, def_sims, bank, slices[t], t, cues[t], sentences))
     return np.vstack(rows), np.array(best_sentence, dtype=np.int64)
+
+
+def _evidence_sentence(
+    sims: np.ndarray, def_sims: np.ndarray, bank: ThemeBank, cols: slice, theme: int, cue: CuePattern,
+    sentences: Sequence[str],
+) -> int:
+    """The sentence that is the evidence for a theme: closest to the theme's curated examples and its
+    definition, nudged towards one using its cue words. Whole labelled answers are left out here: they
+    mix several themes, so closeness to one says little about which *sentence* carries this theme."""
+    curated = np.flatnonzero(bank.curated[cols]) + cols.start
+    by_examples = sims[:, curated].max(axis=1) if curated.size else np.zeros(sims.shape[0], dtype=np.float32)
+    cue_bonus = np.array([0.05 * min(cue.hits(s), 2) for s in sentences], dtype=np.float32)
+    return int(np.argmax(np.maximum(by_examples, def_sims[:, theme]) + cue_bonus))
 
 
 def build_bank(
@@ -140,4 +152,5 @@ def build_bank(
         owners=np.array([index[e[0]] for e in ordered], dtype=np.int64),
         sources=tuple(e[2] for e in ordered),
         definitions=np.asarray(definitions, dtype=np.float32),
+        curated=np.array([e[2].startswith("example:") for e in ordered], dtype=bool),
     )
