@@ -11,9 +11,7 @@ process, so the embedding cache cannot answer it: this is the cost a reviewer pa
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -21,10 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+
+from evaluation.results_file import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENERS = ["Honestly,", "In our cluster", "For us", "Over the last year", "As a practice manager I'd say", "Mostly,"]
@@ -124,12 +123,8 @@ def main() -> None:
         "ratio_p50_suggest_over_healthz": round(statistics.median(suggest_ms) / statistics.median(health_ms), 2),
         "targets": {"p50_ms": 15, "p99_ms": 30},
         "server_startup_seconds": round(startup, 1),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ sentences the mapper leaves unmapped at its default cut-off.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -20,6 +18,7 @@ import yaml
 from clwstwr.settings import Settings
 from clwstwr.suggesting import load_text_models
 from corpora.codebook import load_codebook
+from evaluation.results_file import write_result
 from nlp.outcome_mapping import OutcomeMapper
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,11 +47,8 @@ def main() -> None:
         "default_cutoff": {"first_shown_is_right": shown_right, "unmapped": unmapped, "wrong_outcomes_shown": wrong_shown},
         "note": "the mapper's weights and cut-offs were chosen looking at these same sentences: optimistic",
         "embedder": embedder.identity,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

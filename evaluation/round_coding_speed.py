@@ -15,13 +15,9 @@ Medians of the repeats, A and B alternating.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from clwstwr.coding import code_round
@@ -30,6 +26,7 @@ from clwstwr.importing import import_file
 from clwstwr.settings import Settings
 from clwstwr.suggesting import TextModels, build_suggestion_service, load_text_models
 from corpora.sample_round import SAMPLE_ROUND_NAME, bundled_sample_path
+from evaluation.results_file import write_result
 from nlp.embeddings import CachedEmbedder, EmbeddingCache
 from store import coding
 from store.database import transaction
@@ -97,12 +94,8 @@ def main() -> None:
                      "baseline_cold": [round(x, 2) for x in b_cold]},
         "target_seconds": 5,
         "embedder": models.embedder.identity,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":
