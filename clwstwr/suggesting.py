@@ -38,6 +38,16 @@ class TextModels:
 
 
 def load_text_models(settings: Settings) -> TextModels:
+    """Load the embedder and spaCy once for the process.
+
+    BLAS is limited to one thread: every matrix here is small (a few sentences against a thousand
+    bank vectors), and OpenBLAS's thread hand-off cost more than the work -- one thread cut a warm
+    suggestion's wall time by about a third on the 2-core machine (``evaluation/api_latency.py``).
+    ONNX Runtime keeps its own intra-op threads for the model itself.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
     settings.ensure_home()
     cache = EmbeddingCache(settings.cache_dir / "embeddings")
     embedder = load_embedder(settings.embedding_model, cache_dir=settings.cache_dir)
