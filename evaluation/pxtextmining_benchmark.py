@@ -54,6 +54,7 @@ OURS_PARAMS: dict[str, object] = {
     "embedding_C": 3.0,
     "embedding_kernel": "rbf",
     "combiner": "stacked",
+    "stacker_C": 0.1,
     "char_ngrams": True,
     "n_folds": 5,
     "min_labels": 1,

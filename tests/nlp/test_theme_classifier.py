@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from nlp.theme_classifier import ThemeClassifier
-from nlp.threshold_tuning import labels_from_scores, tune_thresholds
+from nlp.threshold_tuning import CALIBRATED_GRID, labels_from_scores, tune_thresholds
 
 LABELS = ["funding", "time", "bureaucracy"]
 
@@ -198,6 +198,15 @@ def test_theme_classifier_mean_combiner_matches_weighted_average() -> None:
     ).fit(texts, Y, LABELS)
     assert clf.stackers_ is None
     assert clf.predict(["So much paperwork and red tape"])[0].tolist() == [0, 0, 1]
+
+
+def test_theme_classifier_stacker_is_unweighted_and_cut_offs_on_calibrated_grid() -> None:
+    texts, Y = _training_set()
+    clf = ThemeClassifier(HashedBagOfWords(), seed=0, n_folds=3, stacker_C=0.5).fit(
+        texts, Y, LABELS
+    )
+    assert all(head.class_weight is None and head.C == 0.5 for head in clf.stackers_)
+    assert np.isin(clf.thresholds_, CALIBRATED_GRID).all()
 
 
 def test_theme_classifier_rejects_mismatched_shapes_and_non_binary_labels() -> None:
