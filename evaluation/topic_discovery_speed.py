@@ -97,13 +97,28 @@ PLANTED = {
 }
 
 
+def _deidentifier():  # -> nlp.deidentify.Deidentifier
+    """De-identify as the product does (names, contacts, the sample's clusters and places), so no
+    identifier from the sample can reach the results file."""
+    from corpora.sample_round import load_clusters
+    from nlp.deidentify import Deidentifier, KnownNames, load_spacy_pipeline
+
+    clusters = load_clusters()
+    known = KnownNames(clusters=tuple(c.name for c in clusters), places=tuple(p for c in clusters for p in c.places))
+    return Deidentifier(load_spacy_pipeline(), known)
+
+
 def sample_sentences() -> tuple[list[dict[str, str]], list[str]]:
-    """Sentence records ``{id, text, question_id}`` and each one's reference label (first theme)."""
+    """Sentence records ``{id, text, question_id}`` (de-identified) and each one's reference label
+    (its answer's first theme)."""
     records: list[dict[str, str]] = []
     labels: list[str] = []
+    deidentify = _deidentifier()
     for name in ANSWER_FILES:
-        for answer in yaml.safe_load((SAMPLE_DIR / name).read_text(encoding="utf-8"))["answers"]:
-            parts = [p.strip() for p in _SENTENCE_END.split(answer["text"].strip())]
+        answers = yaml.safe_load((SAMPLE_DIR / name).read_text(encoding="utf-8"))["answers"]
+        cleaned = [d.text for d in deidentify.pipe([str(a["text"] or "") for a in answers])]
+        for answer, clean in zip(answers, cleaned):
+            parts = [p.strip() for p in _SENTENCE_END.split(clean.strip())]
             for i, text in enumerate(p for p in parts if p):
                 records.append({"id": f"c{answer['cluster']}:{answer['question']}:{i}", "text": text,
                                 "question_id": answer["question"]})
@@ -166,7 +181,7 @@ def worker(config: str, lookup: Path, report_out: Path) -> None:
     data = np.load(lookup, allow_pickle=False)
     texts = [str(t) for t in data["texts"]]
     embedder = LookupEmbedder(texts, data["vectors"])
-    records, _ = sample_sentences()
+    records = json.loads((lookup.parent / "records.json").read_text(encoding="utf-8"))
     units = [SentenceUnit(r["id"], r["text"], r["question_id"]) for r in records]
     X = embedder.encode([u.text for u in units])
     report = build_discoverer(config, embedder).discover(units, X)
@@ -377,6 +392,9 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         lookup = workdir / "lookup.npz"
         np.savez(lookup, texts=np.array(texts), vectors=vectors)
+        # The workers read the de-identified sentences from here: de-identifying (spaCy) inside a
+        # timed worker would be charged to topic discovery.
+        (workdir / "records.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
         for config in args.configs:
             timing, report = time_config(config, lookup, args.runs, workdir)
             result["configs"][config] = {
