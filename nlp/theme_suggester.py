@@ -26,7 +26,7 @@ from corpora.codebook import Codebook
 from .cue_words import compile_cues
 from .embedding_protocol import Encodes
 from .segmentation import Segment, make_sentencizer, segment
-from .theme_features import FEATURE_NAMES, FEATURE_VERSION, ThemeBank, build_bank, pair_features
+from .theme_features import FEATURE_NAMES, FEATURE_VERSION, build_bank, pair_features
 
 # Answers that say nothing: they fit no theme, whatever a model would make of them. Anchored at the
 # start and limited in length, so "N/A for us, but funding is..." is still analysed.
@@ -107,12 +107,12 @@ class ThemeSuggester:
         self._slices = self.bank_.theme_slices()
 
         usable = [a for a in training if not is_non_answer(a.text)]
-        X, y, groups, _ = self._pairs(usable, exclude_self=True)
+        X, y, groups, owner = self._pairs(usable, exclude_self=True)
         self.scaler_ = StandardScaler().fit(X)
         self.model_ = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
         self.model_.fit(self.scaler_.transform(X), y)
         oof = self._out_of_fold(X, y, groups)
-        self.threshold_, self.floor_, self.metrics_ = _choose_cutoffs(oof, y, usable, self._pair_owner)
+        self.threshold_, self.floor_, self.metrics_ = _choose_cutoffs(oof, y, usable, owner)
         self.metrics_["n_labelled"] = len(labelled)
         self.metrics_["n_codebook_examples"] = len(examples)
         self.fit_hash_ = _fit_hash(training, self.seed, self.C)
@@ -147,7 +147,6 @@ class ThemeSuggester:
             labels.extend(1 if self.theme_ids_[t] in answer.themes else 0 for t in flat)
             groups.extend([answer.source] * len(flat))
             owner.extend((i, t) for t in flat)
-        self._pair_owner = owner
         return np.vstack(rows), np.array(labels), np.array(groups), owner
 
     def _one_hot(self, flat: Sequence[int]) -> np.ndarray:
@@ -294,6 +293,3 @@ def _fit_hash(training: Sequence[LabelledAnswer], seed: int, C: float) -> str:
         digest.update(f"{a.source}\x1f{a.question_id}\x1f{','.join(a.themes)}\x1f{a.text}\x1e".encode())
     return digest.hexdigest()[:12]
 
-
-def bank_size(bank: ThemeBank) -> int:
-    return int(bank.embeddings.shape[0])

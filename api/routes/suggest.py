@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 from ..dependencies import SuggesterDep
 from ..schemas import SuggestRequest, SuggestResponse
