@@ -14,7 +14,7 @@ from corpora.errors import ClwstwrError
 
 from .deidentify import Deidentifier, KnownNames
 from .outcome_mapping import OutcomeMapper
-from .suggestions import HeadingSuggestion, OutcomeSuggestion, Suggestion, ThemeSuggestion
+from .suggestions import Suggestion, ThemeSuggestion
 from .theme_suggester import ThemeSuggester
 
 
@@ -83,8 +83,8 @@ class SuggestionService:
                     text=text,
                     kind=kind or None,
                     themes=themes,
-                    outcomes=tuple(OutcomeSuggestion(o.id, o.label, o.score) for o in outcomes),
-                    headings=tuple(HeadingSuggestion(h.id, h.label, h.score) for h in headings),
+                    outcomes=outcomes,
+                    headings=headings,
                     model=self.model,
                 )
             )

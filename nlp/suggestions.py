@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from .outcome_mapping import TargetScore
+
 
 @dataclass(frozen=True)
 class ThemeSuggestion:
@@ -23,26 +25,12 @@ class ThemeSuggestion:
 
 
 @dataclass(frozen=True)
-class OutcomeSuggestion:
-    id: str
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
-class HeadingSuggestion:
-    id: str
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
 class Suggestion:
     text: str  # the de-identified answer the offsets refer to
     kind: str | None
     themes: tuple[ThemeSuggestion, ...]  # best first; empty when the answer fits no theme
-    outcomes: tuple[OutcomeSuggestion, ...]  # best first
-    headings: tuple[HeadingSuggestion, ...]  # best first
+    outcomes: tuple[TargetScore, ...]  # best first
+    headings: tuple[TargetScore, ...]  # best first
     model: str  # identity of the model that made it (codebook version, embedder, fit hash)
 
     @property
