@@ -18,7 +18,17 @@ Hierarchy (codes are grouped by hundreds, one block per area)::
     ├── UnknownKindError               CW400  nlp.suggestion_service: a question kind not in the codebook
     ├── DeidentificationError          CW410  nlp.deidentify: base of de-identification errors
     │   └── SpanOutOfRangeError        CW411  an offset range outside the text
-    └── ModelUnavailableError          CW420  nlp.embeddings: the embedding model is not installed / not a local path
+    ├── ModelUnavailableError          CW420  nlp.embeddings: the embedding model is not installed / not a local path
+    ├── PdfExportUnavailableError      CW440  letters.pdf_export: no Chromium to print PDF with, or it failed
+    ├── PeerReviewError                CW600  letters: a peer-review record or its notes that cannot be used
+    ├── DraftNotFoundError             CW610  store.letters: no letter draft with that id
+    ├── StaleDraftError                CW611  store.letters: an edit made against an old version (HTTP 409)
+    ├── ReportError                    CW620  letters: a report asked for something the round cannot give
+    ├── AuthenticationError            CW700  api.auth: not logged in, or wrong user name / password
+    ├── PermissionDeniedError          CW701  api.auth: logged in, but the role may not do this
+    ├── InsecureSettingsError          CW702  clwstwr.settings: a placeholder secret outside development
+    ├── CodingError                    CW710  store.workspace: a coding decision that cannot be recorded
+    └── QdpxError                      CW800  clwstwr.refi_qda: a .qdpx file that is not a valid REFI-QDA project
 
 Unexpected exceptions (bugs) are deliberately *not* ``ClwstwrError``: they are logged and answered
 generically, never shown to users.
