@@ -28,6 +28,7 @@ Hierarchy (codes are grouped by hundreds, one block per area)::
     ├── PermissionDeniedError          CW701  api.auth: logged in, but the role may not do this
     ├── InsecureSettingsError          CW702  clwstwr.settings: a placeholder secret outside development
     ├── CodingError                    CW710  store.workspace: a coding decision that cannot be recorded
+    ├── AgreementError                 CW711  clwstwr.agreement_coefficients: coding records agreement cannot be computed from
     └── QdpxError                      CW800  clwstwr.refi_qda: a .qdpx file that is not a valid REFI-QDA project
 
 Unexpected exceptions (bugs) are deliberately *not* ``ClwstwrError``: they are logged and answered
