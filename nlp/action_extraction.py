@@ -133,15 +133,25 @@ def _find_owner(sentence: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]
     explicit = _EXPLICIT_OWNER.search(sentence)
     if explicit:
         return explicit.group("who"), explicit.span("who")
-    end = _subject_end(sentence)
-    if end is None:
+    subject_end = _subject_end(sentence)
+    if subject_end is None:
         return None
-    found = [m for p in patterns for m in p.finditer(sentence, 0, end)]
+    found = [m for p in patterns for m in p.finditer(sentence, 0, subject_end)]
     if not found:
         return None
-    # The subject's head is the first owner named; a longer match starting there wins.
-    best = min(found, key=lambda m: (m.start(), -(m.end() - m.start())))
-    return best.group(), best.span()
+    # The subject's head is the first owner named, stretched over every owner match overlapping it:
+    # "The cluster lead" is one owner, not "The cluster" followed by a stray "lead".
+    # finditer gives no overlapping matches, so look for owners starting inside the current one.
+    start = min(m.start() for m in found)
+    end = max(m.end() for m in found if m.start() == start)
+    pos = start + 1
+    while pos < end:
+        for pattern in patterns:
+            inner = pattern.match(sentence, pos, subject_end)
+            if inner and inner.end() > end:
+                end = inner.end()
+        pos += 1
+    return sentence[start:end], (start, end)
 
 
 def _find_timescale(sentence: str) -> tuple[str, Span] | None:

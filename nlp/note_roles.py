@@ -41,7 +41,8 @@ _VERBS = (
 _TO_VERBS = (
     r"consider|work|discuss|ensure|review|develop|engage|explore|share|lead|provide|look|continue|begin|"
     r"raise|agree|arrange|write|circulate|produce|identify|meet|report|contact|invite|set|update|link|take|"
-    r"follow|liaise|confirm|establish|create|draft|be|present|feed|bring|scope|map|collate|check|write"
+    r"follow|liaise|confirm|establish|create|draft|be|present|feed|bring|scope|map|collate|check|write|"
+    r"offer|send|support|plan|hold|organise|organize|invest|fund|recruit|train|pilot|test|evaluate|monitor"
 )
 _STRONG_ACTION: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("imperative", re.compile(rf"^(?:please\s+)?(?:{_VERBS})\b", re.IGNORECASE)),

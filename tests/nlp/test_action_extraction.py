@@ -110,3 +110,10 @@ def test_action_extraction_owner_and_timescale_together_with_welsh_text() -> Non
 def test_action_extraction_owner_deep_in_a_long_sentence_is_not_taken_as_subject() -> None:
     sentence = "Clinical pharmacist and physiotherapy support for the frailty service with potential to work with PHW."
     assert extract_action(sentence).owner is None
+
+
+def test_action_owner_is_the_whole_noun_phrase_when_owner_names_overlap() -> None:
+    # "the cluster" and "cluster lead" overlap; the owner a chair would write is "The cluster lead".
+    details = extract_action("The cluster lead to share the plan with practices by March 2025.")
+    assert details.owner == "The cluster lead"
+    assert details.owner_span == (0, 16)
