@@ -73,27 +73,3 @@ def summarise_themes(codebook: Codebook, coded: Sequence[CodedLike], quotes_per_
         counts.sort(key=lambda tc: (-tc.count, order[tc.theme.id]))
         out.append(QuestionThemes(question, len(clusters), none, tuple(counts)))
     return tuple(out)
-
-
-def themes_to_json(summary: Sequence[QuestionThemes], boards: Mapping[str, str]) -> list[dict[str, object]]:
-    return [
-        {
-            "id": q.question.id,
-            "kind": q.question.kind,
-            "label": q.question.label,
-            "answered": q.answered,
-            "fits_no_theme": q.fits_none,
-            "themes": [
-                {
-                    "id": t.theme.id,
-                    "label": t.theme.label,
-                    "count": t.count,
-                    "base": t.base,
-                    "text": t.phrase,
-                    "quotes": [{"text": qu.text, "health_board": boards.get(qu.health_board_id, qu.health_board_id)} for qu in t.quotes],
-                }
-                for t in q.themes
-            ],
-        }
-        for q in summary
-    ]
