@@ -1,7 +1,9 @@
 """The demo: the main job end to end on the bundled sample round, on the embedded defaults.
 
-Import the sample round (a no-op when already stored), code every answer with the suggester, and
-write the report, ``summary.json`` and the coded responses.
+Import the sample round (a no-op when already stored), code every answer with the suggester, write
+the all-Wales report (HTML, Word, PDF) with ``summary.json`` and the coded responses, and draft one
+outcome letter from the bundled sample peer-review notes in English, Welsh and bilingual, each as
+HTML, Word and PDF.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from corpora.sample_round import SAMPLE_ROUND_NAME, bundled_sample_path, load_clusters
+from letters.peer_review_files import read_peer_review
+from nlp.segmentation import make_sentencizer
 from store import coding
 from store.database import transaction
 
@@ -18,8 +22,11 @@ from .coded_export import write_coded_responses
 from .coding import code_round
 from .context import AppContext
 from .importing import import_file
+from .letter_job import SAMPLE_REVIEW, letter_files, write_letter
 from .reporting import write_round_report
-from .suggesting import TextModels, build_suggestion_service
+from .suggesting import TextModels, build_suggestion_service, load_text_models
+
+LETTER_LANGUAGES = ("en", "cy", "bilingual")
 
 
 def run_demo(
@@ -36,14 +43,25 @@ def run_demo(
     if result.already_imported:
         progress("sample round already stored; reusing it")
     progress("loading the text models")
-    service = build_suggestion_service(ctx.settings, ctx.codebook, models=text_models, progress=progress)
+    models = text_models or load_text_models(ctx.settings)
+    service = build_suggestion_service(ctx.settings, ctx.codebook, models=models, progress=progress)
     places = tuple(p for c in load_clusters() for p in c.places)
     run = code_round(ctx, service, SAMPLE_ROUND_NAME, actor=actor, extra_places=places, progress=progress)
     progress(f"coded {run.answers} answers")
     progress("writing the report")
-    files = write_round_report(ctx, SAMPLE_ROUND_NAME, out_dir)
+    files = write_round_report(ctx, SAMPLE_ROUND_NAME, out_dir, text_models=models, progress=progress)
     with transaction(ctx.sessions) as session:
         answers = coding.coded_answers(session, run.run_id)
     boards = {b.id: b.short_name for b in ctx.codebook.health_boards}
     csv_path, jsonl_path = write_coded_responses(answers, boards, out_dir)
-    return {"report": files.html, "summary": files.summary_json, "coded responses": csv_path, "coded responses (json)": jsonl_path}
+    progress("drafting the outcome letter from the sample peer-review notes")
+    review = read_peer_review(SAMPLE_REVIEW, ctx.codebook)
+    letters = write_letter(
+        review, out_dir, ctx.codebook, ctx.templates, make_sentencizer(), service, languages=LETTER_LANGUAGES
+    )
+    return {
+        **files.written(),
+        "coded responses": csv_path,
+        "coded responses (json)": jsonl_path,
+        **letter_files(letters),
+    }

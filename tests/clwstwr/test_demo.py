@@ -19,20 +19,23 @@ from clwstwr.settings import Settings
 from corpora.sample_round import SAMPLE_ROUND_NAME, load_sample_answers
 from store import rounds
 from store.database import transaction
+from tests.conftest import fresh_database
 from tests.published_2024 import LEVELS, MATURITY, TEAM_STAGES
 
 
-@pytest.fixture
-def demo_ctx(database_url: str, tmp_path: Path, models_home: Path) -> Iterator[AppContext]:
-    context = AppContext.build(Settings(home=tmp_path / "home", database_url=database_url, models_path=models_home / "models"))
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def demo(demo_ctx: AppContext, tmp_path: Path, text_models) -> dict:
-    files = run_demo(demo_ctx, tmp_path / "out", text_models=text_models)
-    return {"files": files, "summary": json.loads(files["summary"].read_text(encoding="utf-8")), "ctx": demo_ctx}
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_home: Path, text_models) -> Iterator[dict]:
+    """One demo run per database for the whole module: it writes Word and PDF files, drafts a letter in
+    three languages and runs topic discovery, too slow to repeat for every test. Tests that change the
+    stored round come last in this module."""
+    tmp_path = tmp_path_factory.mktemp(f"demo-{request.param}")
+    with fresh_database(request.param, tmp_path) as url:
+        context = AppContext.build(Settings(home=tmp_path / "home", database_url=url, models_path=models_home / "models"))
+        try:
+            files = run_demo(context, tmp_path / "out", text_models=text_models)
+            yield {"files": files, "summary": json.loads(files["summary"].read_text(encoding="utf-8")), "ctx": context}
+        finally:
+            context.close()
 
 
 @pytest.mark.slow
@@ -87,13 +90,29 @@ def test_demo_quotes_are_exact_deidentified_substrings_without_identifiers(demo:
 
 
 @pytest.mark.slow
+def test_demo_writes_the_report_and_a_letter_in_every_format_and_language(demo: dict) -> None:
+    files: dict[str, Path] = demo["files"]
+    out = files["report"].parent
+    for name in ("report.html", "report.docx", "report.pdf", "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    for language in ("en", "cy", "bilingual"):
+        for fmt in ("html", "docx", "pdf"):
+            path = out / f"outcome_letter.{language}.{fmt}"
+            assert path.stat().st_size > 0, path
+        assert (out / f"outcome_letter.{language}.pdf").read_bytes().startswith(b"%PDF")
+    welsh = (out / "outcome_letter.cy.html").read_text(encoding="utf-8")
+    assert "Llŷn" in welsh and "{{" not in welsh and "{%" not in welsh
+    assert demo["summary"]["candidate_themes"] is not None, "the demo report runs topic discovery"
+
+
+@pytest.mark.slow
 def test_demo_report_changes_when_a_stored_answer_changes(demo: dict, tmp_path: Path) -> None:
     ctx: AppContext = demo["ctx"]
     with transaction(ctx.sessions) as session:
         data = rounds.load_round(session, SAMPLE_ROUND_NAME)
         target = next(s for s in data.submissions if s.ratings.get("pcmw-8") == "mature")
         rounds.set_rating(session, SAMPLE_ROUND_NAME, target.cluster_name.lower(), "pcmw-8", "pre_foundation", "tester")
-    files = write_round_report(ctx, SAMPLE_ROUND_NAME, tmp_path / "after")
+    files = write_round_report(ctx, SAMPLE_ROUND_NAME, tmp_path / "after", formats=("html",), discovery=False)
     after = json.loads(files.summary_json.read_text(encoding="utf-8"))
     pcmw8 = next(o for o in after["outcomes"] if o["id"] == "pcmw-8")
     assert (pcmw8["counts"]["mature"], pcmw8["counts"]["pre_foundation"]) == (14, 7)
