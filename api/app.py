@@ -9,19 +9,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
 from clwstwr.context import AppContext
 from clwstwr.settings import Settings, load_settings
 from clwstwr.suggesting import TextModels, build_suggestion_service
 
+from . import auth, pages
+from .dependencies import authorize
 from .errors import install_error_handlers
-from .routes import rounds, suggest
+from .routes import letters, rounds, suggest, workspace
 from .schemas import Health
 
 
 def create_app(settings: Settings, *, text_models: TextModels | None = None) -> FastAPI:
+    """The app; raises InsecureSettingsError (CW702) at once, before loading anything, if the settings
+    would run a server with a known secret key. Every route is checked against ``api.access.POLICY``."""
+    settings.check_secure()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = AppContext.build(settings)
@@ -32,11 +38,17 @@ def create_app(settings: Settings, *, text_models: TextModels | None = None) -> 
         finally:
             context.close()
 
-    app = FastAPI(title="Clwstwr", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Clwstwr", version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)],
                   description="Theme suggestions, maturity summaries and documents for Welsh primary care clusters.")
     install_error_handlers(app)
+    pages.install_page_errors(app)  # page routes answer errors as pages, the API as JSON
+    app.include_router(auth.router)
+    app.include_router(auth.admin_router)
     app.include_router(suggest.router)
     app.include_router(rounds.router)
+    app.include_router(workspace.router)
+    app.include_router(letters.router)
+    app.include_router(pages.router)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> dict[str, str]:

@@ -19,7 +19,12 @@ from corpora.errors import ClwstwrError
 log = logging.getLogger(__name__)
 
 # Status per error code block; anything not listed is a 422 (the request could not be processed).
-_STATUS_BY_CODE = {"CW300": 404, "CW301": 404}
+_STATUS_BY_CODE = {
+    "CW300": 404, "CW301": 404,
+    "CW440": 503,  # PDF export: Chromium missing or failed -- the service, not the request, is at fault
+    "CW600": 422, "CW610": 404, "CW611": 409, "CW612": 404,
+    "CW700": 401, "CW701": 403,  # not logged in / role may not do this (api.access)
+}
 
 
 def error_body(code: str, message: str, details: object | None = None) -> dict[str, object]:
@@ -32,7 +37,8 @@ def error_body(code: str, message: str, details: object | None = None) -> dict[s
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClwstwrError)
     async def domain_error(_request: Request, exc: ClwstwrError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, str(exc)), status_code=_STATUS_BY_CODE.get(exc.code, 422))
+        details = getattr(exc, "details", None)  # e.g. a stale edit's latest version, for the client to reload
+        return JSONResponse(error_body(exc.code, str(exc), details), status_code=_STATUS_BY_CODE.get(exc.code, 422))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -102,21 +102,33 @@ def import_command(state: _State, file: Path, round_name: str, skip_bad_rows: bo
 
 @main.command("report")
 @click.option("--round", "round_name", required=True, help="Stored round to report on.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for report.html and summary.json.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for report.html/.docx/.pdf and summary.json (report-<board>.* with --board).")
+@click.option("--board", default=None,
+              help="Report on one health board's clusters only (id, short name or alias, e.g. pthb); "
+                   "counts from 1 to 4 are then shown as <5.")
+@click.option("--previous-round", default=None,
+              help="Round to compare with (default: the round stored before this one, if any).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "docx", "pdf"]),
+              help="Format to write; repeat for several (default: html, docx and pdf). summary.json is always written.")
+@click.option("--no-discovery", is_flag=True, help="Skip topic discovery of candidate new themes (a quicker report).")
 @click.pass_obj
-def report_command(state: _State, round_name: str, out_dir: Path) -> None:
-    """Write the all-Wales maturity report (report.html) and summary.json for a stored round."""
+def report_command(state: _State, round_name: str, out_dir: Path, board: str | None, previous_round: str | None,
+                   formats: tuple[str, ...], no_discovery: bool) -> None:
+    """Write the thematic report of a stored round: response rate, maturity, team stages, themes with
+    quotes, candidate new themes, opportunities for action, and the change since the previous round."""
     from .reporting import write_round_report
 
     def action() -> None:
         ctx = state.context()
         try:
-            _progress(f"summarising round '{round_name}'")
-            files = write_round_report(ctx, round_name, out_dir)
+            files = write_round_report(ctx, round_name, out_dir, formats=formats or ("html", "docx", "pdf"),
+                                       board=board, previous_round=previous_round, discovery=not no_discovery,
+                                       progress=_progress)
         finally:
             ctx.close()
-        click.echo(f"report:  {files.html}")
-        click.echo(f"summary: {files.summary_json}")
+        for label, path in files.written().items():
+            click.echo(f"{label}: {path}")
 
     _run(state, action)
 
@@ -290,6 +302,51 @@ def demo_command(state: _State, out_dir: Path) -> None:
     _run(state, action)
 
 
+@main.command("letter")
+@click.option("--review", "review_path", required=True, type=click.Path(path_type=Path),
+              help="Peer-review record (.yaml/.yml/.json) with its notes inline ('notes:') or beside it ('notes_file:' .txt/.md/.docx).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the letter files.")
+@click.option("--language", "languages", multiple=True, type=click.Choice(["en", "cy", "bilingual"]),
+              help="Letter language; repeat for several (default: en). bilingual = Welsh and English side by side.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "docx", "pdf", "txt", "json"]),
+              help="Output format; repeat for several (default: html, docx and pdf). json = the draft itself.")
+@click.option("--no-models", is_flag=True,
+              help="Draft from the notes' headings only, without loading the text models (faster; no theme tags).")
+@click.pass_obj
+def letter_command(state: _State, review_path: Path, out_dir: Path, languages: tuple[str, ...],
+                   formats: tuple[str, ...], no_models: bool) -> None:
+    """Draft a peer-review outcome letter from the meeting notes and write it as HTML, Word and PDF.
+
+    Every drafted sentence keeps the span of the notes it came from (shown on hover in the HTML).
+    Actions without a lead or timescale in the notes are marked "to be agreed". Files are named
+    outcome_letter.<language>.<format>.
+    """
+    from corpora.codebook import load_codebook
+    from letters.peer_review_files import read_peer_review
+    from letters.rendering import make_environment
+    from nlp.segmentation import make_sentencizer
+
+    from .letter_job import write_letter
+
+    def action() -> None:
+        codebook = load_codebook()
+        review = read_peer_review(review_path, codebook)
+        suggestions = None
+        if not no_models:
+            from .suggesting import build_suggestion_service
+
+            settings = load_settings(home=state.home, database_url=state.database_url)
+            _progress("loading the text models")
+            suggestions = build_suggestion_service(settings, codebook, progress=_progress)
+        _progress(f"drafting the letter for {review.cluster}")
+        paths = write_letter(review, out_dir, codebook, make_environment(), make_sentencizer(), suggestions,
+                             languages=languages or ("en",), formats=formats or ("html", "docx", "pdf"))
+        for path in paths:
+            click.echo(f"written: {path}")
+
+    _run(state, action)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -306,6 +363,10 @@ def serve_command(state: _State, host: str, port: int) -> None:
 
     _run(state, action)
 
+
+from .user_cli import user as _user_group  # noqa: E402 - accounts (clwstwr user ...); reuses _run above
+
+main.add_command(_user_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

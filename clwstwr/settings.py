@@ -6,11 +6,24 @@ settings (a temporary ``CLWSTWR_HOME``, another database) without patching globa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpora.errors import ClwstwrError
+
+# Good enough for a laptop, never for a server: ``check_secure`` refuses it outside development.
+DEVELOPMENT_SECRET_KEY = "development-only-placeholder-secret-not-for-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class InsecureSettingsError(ClwstwrError):
+    """Settings that would run a server anyone could log in to (a known or short secret key)."""
+
+    code = "CW702"
 
 
 def default_home() -> Path:
@@ -40,6 +53,44 @@ class Settings(BaseSettings):
     models_path: Path | None = Field(
         default=None, description="where fitted models are kept (CLWSTWR_MODELS_PATH); default: <home>/models"
     )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET_KEY),
+        description="signs session cookies (CLWSTWR_SECRET_KEY); at least 32 random characters outside development",
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, description="how long a log-in lasts before the user must log in again (CLWSTWR_SESSION_HOURS)"
+    )
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_hours)
+
+    def check_secure(self) -> None:
+        """Refuse to serve outside development with the placeholder or a short secret key.
+
+        Why at start-up and not per request: a server that starts and then fails every log-in is worse
+        than one that does not start and says how to fix it.
+        """
+        if self.is_development:
+            return
+        key = self.secret_key.get_secret_value()
+        how = ("set CLWSTWR_SECRET_KEY to a random value of at least "
+               f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+               "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+        if key == DEVELOPMENT_SECRET_KEY:
+            raise InsecureSettingsError(
+                f"CLWSTWR_SECRET_KEY is the development placeholder and environment is {self.environment!r}: "
+                f"the app will not start; {how}"
+            )
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise InsecureSettingsError(
+                f"CLWSTWR_SECRET_KEY is {len(key)} characters long and environment is {self.environment!r}: "
+                f"the app will not start; {how}"
+            )
 
     @property
     def sqlite_path(self) -> Path:

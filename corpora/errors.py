@@ -23,10 +23,13 @@ Hierarchy (codes are grouped by hundreds, one block per area)::
     ├── PeerReviewError                CW600  letters: a peer-review record or its notes that cannot be used
     ├── DraftNotFoundError             CW610  store.letters: no letter draft with that id
     ├── StaleDraftError                CW611  store.letters: an edit made against an old version (HTTP 409)
+    ├── ReviewNotFoundError            CW612  store.letters: no peer review with that id
     ├── ReportError                    CW620  letters: a report asked for something the round cannot give
+    ├── MessageCatalogueError          CW630  letters.message_catalogue: an English/Welsh catalogue that is incomplete or malformed
     ├── AuthenticationError            CW700  api.auth: not logged in, or wrong user name / password
     ├── PermissionDeniedError          CW701  api.auth: logged in, but the role may not do this
     ├── InsecureSettingsError          CW702  clwstwr.settings: a placeholder secret outside development
+    ├── UserAccountError               CW703  store.users: a bad user name, role or password, or no such user
     ├── CodingError                    CW710  store.workspace: a coding decision that cannot be recorded
     ├── AgreementError                 CW711  clwstwr.agreement_coefficients: coding records agreement cannot be computed from
     └── QdpxError                      CW800  clwstwr.refi_qda: a .qdpx file that is not a valid REFI-QDA project

@@ -1,5 +1,6 @@
 """The HTTP contract: POST /api/v1/suggest answers what `clwstwr suggest --json` prints; errors have
-one shape; /healthz and /openapi.json are served."""
+one shape; /healthz and /openapi.json are served. The client logs in as a reviewer (any role may ask
+for suggestions); without a log-in the answer is 401 in the same error shape."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from clwstwr.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, models_home: Path, text_models) -> Iterator[TestClient]:
+def client(tmp_path_factory: pytest.TempPathFactory, models_home: Path, text_models, login) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("api-home")
     app = create_app(Settings(home=home, models_path=models_home / "models"), text_models=text_models)
     with TestClient(app) as test_client:
+        login(test_client, "reviewer")
         yield test_client
 
 
@@ -66,3 +68,11 @@ def test_api_serves_health_openapi_and_404s_in_the_error_shape(client: TestClien
     missing = client.get("/api/v1/rounds/nope/summary")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "CW300"
     assert client.get("/no/such/route").json()["error"]["code"] == "HTTP404"
+
+
+@pytest.mark.slow
+def test_api_suggest_needs_a_log_in(client: TestClient) -> None:
+    anonymous = TestClient(client.app)  # same running app, no cookie
+    response = anonymous.post("/api/v1/suggest", json={"text": "No protected time."})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "CW700" and "log in" in response.json()["error"]["message"]
