@@ -100,6 +100,7 @@ POLICY: Mapping[tuple[str, str], Rule] = {
     ("POST", "/api/v1/rounds/{name}/answers/{answer_id}/consensus"): SETTLES,
     ("POST", "/api/v1/rounds/{name}/retrain"): RUNS_ROUND,
     ("GET", "/api/v1/rounds/{name}/retrain/{retrain_id}"): ROUND_DATA,
+    ("POST", "/api/v1/rounds/{name}/retrain/{retrain_id}/activate"): RUNS_ROUND,
     ("GET", "/api/v1/rounds/{name}/exports/codes.csv"): ROUND_DATA,
     ("GET", "/api/v1/rounds/{name}/exports/codes.xlsx"): ROUND_DATA,
     ("GET", "/api/v1/rounds/{name}/exports/project.qdpx"): ROUND_DATA,

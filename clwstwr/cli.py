@@ -368,5 +368,7 @@ from .user_cli import user as _user_group  # noqa: E402 - accounts (clwstwr user
 
 main.add_command(_user_group)
 
+from . import retrain_cli  # noqa: E402,F401 - registers `clwstwr retrain` on main
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,6 +40,7 @@ from store.rounds import require_round
 from store.schema import Round
 from store.workspace import CodingError, add_event, check_name
 
+from .active_model import record_active
 from .context import AppContext
 from .suggesting import DEFAULT_SEED, SUGGESTER_NAME, bundled_labelled, training_key
 
@@ -218,6 +219,30 @@ def run_retrain(
 def retrain(ctx: AppContext, service: SuggestionService, round_name: str, *, actor: str) -> RetrainResult:
     """Start and run one retraining in this thread (the CLI's and the tests' way)."""
     return run_retrain(ctx, service, start_retrain(ctx, service, round_name, actor=actor))
+
+
+def activate_retrain(
+    ctx: AppContext, service: SuggestionService, retrain_id: int, round_name: str, *, actor: str
+) -> SuggestionService:
+    """Put a finished retraining run's model into service; returns the service to use from now on.
+
+    The choice is recorded beside the artefacts (``clwstwr.active_model``) so a restarted app keeps it,
+    and as an event. The de-identifier and outcome mapper are shared: only the theme model changes.
+    """
+    actor = check_name(actor, "actor")
+    result = retrain_result(ctx, retrain_id, round_name)
+    if result.status != "done" or not result.artefact:
+        raise CodingError(f"retraining run {retrain_id} is {result.status}: only a finished run can be put into service")
+    model, card = load_artefact(Path(result.artefact))
+    if not isinstance(model, ThemeSuggester) or card.codebook_version != ctx.codebook.version:
+        raise CodingError(f"retraining run {retrain_id}'s model was fitted for another codebook version; retrain again")
+    suggester = model.with_embedder(service.suggester.embedder)
+    record_active(ctx.settings.models_dir, Path(result.artefact), card.version, actor=actor, retrain_id=retrain_id)
+    with transaction(ctx.sessions) as session:
+        round_ = require_round(session, round_name)
+        add_event(session, actor, "coding.model_activated", round_.id,
+                  {"retrain_id": retrain_id, "model_before": service.model, "model_after": suggester.identity})
+    return SuggestionService(service.codebook, service.deidentifier, suggester, service.mapper)
 
 
 def require_round_name(session: Session, round_id: int) -> str:

@@ -23,6 +23,7 @@ from nlp.suggestion_service import SuggestionService
 from nlp.theme_features import FEATURE_NAMES, FEATURE_VERSION
 from nlp.theme_suggester import LabelledAnswer, ThemeSuggester
 
+from .active_model import usable_artefact
 from .settings import Settings
 
 SUGGESTER_NAME = "theme-suggester"
@@ -106,9 +107,16 @@ def build_suggestion_service(
     progress: Callable[[str], None] = lambda _m: None,
 ) -> SuggestionService:
     models = models or load_text_models(settings)
-    suggester, _path = load_or_fit_suggester(
-        settings.models_dir, codebook, models.embedder, bundled_labelled(codebook), progress=progress
-    )
+    chosen = usable_artefact(settings.models_dir, codebook_version=codebook.version, embedder=models.embedder.identity)
+    if chosen is not None:
+        # A retrained suggester someone put into service (clwstwr.active_model) outlives restarts.
+        model, _card = load_artefact(chosen)
+        assert isinstance(model, ThemeSuggester)
+        suggester = model.with_embedder(models.embedder)
+    else:
+        suggester, _path = load_or_fit_suggester(
+            settings.models_dir, codebook, models.embedder, bundled_labelled(codebook), progress=progress
+        )
     mapper = OutcomeMapper(codebook, models.embedder).fit()
     deidentifier = Deidentifier(models.spacy_pipeline, known)  # type: ignore[arg-type]
     return SuggestionService(codebook, deidentifier, suggester, mapper)

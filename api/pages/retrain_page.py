@@ -76,4 +76,5 @@ def retrain_page(
         request, "retrain.html.j2", user,
         round_name=name, settled=settled, result=result, rows=rows, overall=overall, change=change,
         holdout_share=HOLDOUT_SHARE, can_retrain=may(user, RETRAIN_ROUTE), labels=Labels.from_codebook(ctx.codebook),
+        in_service=request.app.state.suggestions.model,
     )

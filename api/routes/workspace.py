@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -332,6 +332,17 @@ def post_retrain(name: str, ctx: ContextDep, service: SuggesterDep, user: Curren
 @router.get("/{name}/retrain/{retrain_id}")
 def get_retrain(name: str, retrain_id: int, ctx: ContextDep) -> dict[str, Any]:
     return _retrain_out(retraining.retrain_result(ctx, retrain_id, name))
+
+
+@router.post("/{name}/retrain/{retrain_id}/activate")
+def activate_retrain(
+    name: str, retrain_id: int, request: Request, ctx: ContextDep, service: SuggesterDep, user: CurrentUserDep
+) -> dict[str, Any]:
+    """Put a finished run's model into service: suggestions from now on (and after a restart) use it.
+    A person decides, having seen the before/after table: a retrained model is not always better."""
+    new_service = retraining.activate_retrain(ctx, service, retrain_id, name, actor=user.username)
+    request.app.state.suggestions = new_service
+    return {"id": retrain_id, "model": new_service.model, "model_before": service.model}
 
 
 # ------------------------------------------------------------------------------------------ exports

@@ -46,5 +46,21 @@
       poll(data.id);
     });
   }
+  const activate = document.getElementById("activate-button");
+  if (activate) {
+    activate.addEventListener("click", async () => {
+      const note = document.getElementById("activate-message");
+      activate.disabled = true;
+      const response = await fetch(api + "/" + encodeURIComponent(activate.dataset.run) + "/activate",
+        { method: "POST", credentials: "same-origin", headers: { Accept: "application/json" } });
+      const data = await json(response);
+      if (!response.ok) {
+        note.textContent = "Not changed: " + (data && data.error ? data.error.message : "the server answered " + response.status);
+        activate.disabled = false;
+        return;
+      }
+      window.location.assign(location.pathname + "?run=" + encodeURIComponent(activate.dataset.run));
+    });
+  }
   if (root.dataset.status === "running" && root.dataset.run) poll(root.dataset.run);
 })();

@@ -194,3 +194,41 @@ def test_workspace_api_retrains_in_the_background_and_reports_before_and_after(c
     assert enablers and all({"precision", "recall"} <= set(t["before"]) and {"precision", "recall"} <= set(t["after"])
                             for t in enablers)
     assert run["model_after"].startswith("theme-suggester:") and run["model_before"] != run["model_after"]
+
+
+@pytest.mark.slow
+def test_workspace_api_puts_a_retrained_model_into_service_and_keeps_it_after_a_restart(
+    client: TestClient, people: dict, text_models
+) -> None:
+    from clwstwr.active_model import clear_active, read_active
+    from clwstwr.suggesting import build_suggestion_service
+
+    app = client.app
+    ctx = app.state.context  # type: ignore[attr-defined]
+    original = app.state.suggestions  # type: ignore[attr-defined]
+    # Same settled answers as the test before: the refit is found on disk, not fitted again.
+    started = as_user(client, people["pat"]).post(f"{BASE}/retrain")
+    if started.status_code != 202:  # run on its own: settle some answers first
+        test_workspace_api_retrains_in_the_background_and_reports_before_and_after(client, people)
+        started = as_user(client, people["pat"]).post(f"{BASE}/retrain")
+    assert started.status_code == 202, started.text
+    retrain_id = started.json()["id"]
+    deadline = time.monotonic() + 240
+    while (run := client.get(f"{BASE}/retrain/{retrain_id}").json())["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(1)
+    assert run["status"] == "done", run
+    assert as_user(client, people["alice"]).post(f"{BASE}/retrain/{retrain_id}/activate").status_code == 403
+    try:
+        activated = as_user(client, people["pat"]).post(f"{BASE}/retrain/{retrain_id}/activate")
+        assert activated.status_code == 200, activated.text
+        assert activated.json()["model"] == run["model_after"] != original.model
+        assert client.get("/healthz").json()["suggester"] == run["model_after"]
+        suggestion = client.post("/api/v1/suggest", json={"text": "No funding for the cluster projects", "kind": "barrier"})
+        assert suggestion.status_code == 200 and suggestion.json()["model"] == run["model_after"]
+        # A restarted app (a new service built from the same settings) keeps the chosen model.
+        assert read_active(ctx.settings.models_dir).retrain_id == retrain_id
+        restarted = build_suggestion_service(ctx.settings, ctx.codebook, models=text_models)
+        assert restarted.model == run["model_after"]
+    finally:
+        clear_active(ctx.settings.models_dir)  # the models folder is shared by the test session
+        app.state.suggestions = original  # type: ignore[attr-defined]

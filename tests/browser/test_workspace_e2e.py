@@ -275,6 +275,19 @@ def test_retraining_shows_the_before_and_after_table(workspace_server, log_in) -
     assert overall.locator("[data-f1-before]").get_attribute("data-f1-before") != ""
     assert overall.locator("[data-f1-after]").get_attribute("data-f1-after") != ""
     screenshot(page, "retrain-after")
+    # Put it into service: the page then says so, and the app's suggestions use it.
+    app = workspace_server.app
+    original = app.state.suggestions
+    try:
+        page.get_by_role("button", name="Put the retrained model into service").click()
+        page.wait_for_selector("strong#model-state")
+        assert page.locator("#model-state").inner_text() == "in service"
+        assert app.state.suggestions.model != original.model
+    finally:
+        from clwstwr.active_model import clear_active
+
+        clear_active(workspace_server.settings.models_dir)  # the models folder is shared by the test session
+        app.state.suggestions = original
 
 
 def test_blind_coding_hides_the_others_until_the_coder_finishes(workspace_server, log_in) -> None:  # type: ignore[no-untyped-def]

@@ -143,3 +143,19 @@ def test_retraining_holds_out_answers_and_reports_before_and_after(retrain_ctx: 
     assert (row.status, row.started_by, row.model_before) == ("done", "lead", suggestion_service.model)
     assert row.model_after == new_model.identity and kinds == ["coding.retrain_started", "coding.retrain_finished"]
     assert seconds < 120  # well under a request's patience on an idle machine (see the printed time)
+
+
+@pytest.mark.slow
+def test_cli_retrain_refuses_a_round_nobody_has_settled_yet(tmp_path: Path, models_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from clwstwr.cli import main
+    from corpora.sample_round import bundled_sample_path
+
+    runner = CliRunner(env={"CLWSTWR_MODELS_PATH": str(models_home / "models")})
+    home = ["--home", str(tmp_path / "home")]
+    assert runner.invoke(main, [*home, "import", str(bundled_sample_path()), "--round", "r1"]).exit_code == 0
+    result = runner.invoke(main, [*home, "retrain", "--round", "r1", "--activate"])
+    assert result.exit_code == 2, result.output
+    assert "error [CW710]" in result.output and "no settled answers yet" in result.output
+    assert not (models_home / "models" / "active_suggester.json").exists()
