@@ -76,9 +76,16 @@
     }
   }
 
-  async function decide(theme, decision) {
-    if (!canCode || busy) return;
-    busy = true;
+  // Decisions are queued, not dropped: a coder typing "r 3 a" quickly gets all three, in order.
+  let pending = Promise.resolve();
+
+  function decide(theme, decision) {
+    if (!canCode) return pending;
+    pending = pending.then(() => send(theme, decision));
+    return pending;
+  }
+
+  async function send(theme, decision) {
     try {
       const result = await call("POST", "/decisions", { theme: theme, decision: decision });
       const present = decision === "accept" || decision === "add";
@@ -91,8 +98,6 @@
       say("Not saved: " + error.message, true);
       const box = boxes.find((x) => x.dataset.theme === theme);
       if (box) box.checked = box.closest(".theme-option").dataset.on === "true";
-    } finally {
-      busy = false;
     }
   }
 
@@ -127,6 +132,7 @@
     if (!canCode) { go(root.dataset.nextUrl || root.dataset.gridUrl); return; }
     busy = true;
     try {
+      await pending;  // every decision typed before "next" is saved first
       if (!(await saveMemo())) return;
       await call("PUT", "/status", { status: "done" });
       setStatus("done");
