@@ -39,6 +39,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -48,15 +49,8 @@ from corpora.errors import ClwstwrError
 from models.embedding_model import EmbeddingModelNotFoundError, model_identity, resolve_model
 
 __all__ = [
-    "Backend",
-    "CachedEmbedder",
-    "EmbeddingCache",
-    "Embedder",
-    "IdentifiedEncoder",
-    "ModelUnavailableError",
-    "cpu_supports_bf16",
-    "load_embedder",
-    "text_key",
+    "Backend", "CachedEmbedder", "EmbeddingCache", "Embedder", "IdentifiedEncoder", "ModelUnavailableError",
+    "PendingVectors", "cpu_supports_bf16", "load_embedder", "text_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,14 +110,9 @@ class Embedder:
         self, tokenize: Callable[[list[str]], list[list[int]]], forward: ForwardFn, *, model_id: str, backend: str,
         precision: str, dim: int, token_budget: int = DEFAULT_TOKEN_BUDGET, max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
-        self._tokenize = tokenize
-        self._forward = forward
-        self.model_id = model_id
-        self.backend = backend
-        self.precision = precision
-        self.dim = dim
-        self.token_budget = token_budget
-        self.max_batch = max_batch
+        self._tokenize, self._forward = tokenize, forward
+        self.model_id, self.backend, self.precision, self.dim = model_id, backend, precision, dim
+        self.token_budget, self.max_batch = token_budget, max_batch
 
     @property
     def identity(self) -> str:
@@ -132,8 +121,9 @@ class Embedder:
         runtime = "onnxruntime" if self.backend == "onnx" else "torch"
         return f"{self.model_id}/{runtime}-{self.precision}"
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """``(len(texts), dim)`` float32, each row L2-normalised; ``(0, dim)`` for no texts.
+    def encode(self, texts: Sequence[str], *, before_forward: Callable[[], object] | None = None) -> np.ndarray:
+        """``(len(texts), dim)`` float32, each row L2-normalised; ``(0, dim)`` for no texts. ``before_forward``
+        is called once, just before the model first runs (when this thread stops needing the GIL).
 
         Raises:
             TypeError: an item is not a ``str`` (``None`` from an empty spreadsheet cell, say).
@@ -144,8 +134,11 @@ class Embedder:
             return out
         ids = self._tokenize(items)
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        for batch in plan_batches(lengths, self.token_budget, self.max_batch):
-            out[batch] = self._forward(*_pad([ids[j] for j in batch]))
+        for k, batch in enumerate(plan_batches(lengths, self.token_budget, self.max_batch)):
+            padded = _pad([ids[j] for j in batch])
+            if k == 0 and before_forward is not None:
+                before_forward()
+            out[batch] = self._forward(*padded)
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
@@ -264,10 +257,10 @@ def _available_cpus() -> int:
 def cpu_supports_bf16() -> bool:
     """True if the CPU computes bfloat16 natively (Linux ``/proc/cpuinfo`` flags)."""
     try:
-        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+        flags = Path("/proc/cpuinfo").read_text(errors="replace").split()
     except OSError:
         return False
-    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _check_mean_pooling(path: Path) -> None:
@@ -430,9 +423,8 @@ def _export_onnx(path: Path, target: Path, tokenize: Callable[[list[str]], list[
 
 
 def _pad(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(x) for x in ids)
-    input_ids = np.zeros((len(ids), width), dtype=np.int64)
-    mask = np.zeros((len(ids), width), dtype=np.int64)
+    shape = (len(ids), max(len(x) for x in ids))
+    input_ids, mask = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
     for r, x in enumerate(ids):
         input_ids[r, : len(x)] = x
         mask[r, : len(x)] = 1
@@ -547,14 +539,14 @@ class CachedEmbedder:
     """An encoder that answers from ``cache`` and encodes only the texts it has not seen.
 
     Per ``encode`` call: one cache query, one ``embedder.encode`` of the distinct misses, one write.
-    ``hits`` and ``misses`` count distinct texts over the object's life.
+    ``hits`` and ``misses`` count distinct texts over the object's life. ``encode_pending`` writes
+    nothing until ``commit()``: the suggestion service embeds an answer while it is being de-identified
+    and drops the vectors unstored if that changes the text (no vector of identifiable text is kept).
     """
 
     def __init__(self, embedder: IdentifiedEncoder, cache: EmbeddingCache) -> None:
-        self.embedder = embedder
-        self.cache = cache
-        self.hits = 0
-        self.misses = 0
+        self.embedder, self.cache = embedder, cache
+        self.hits, self.misses = 0, 0
 
     @property
     def identity(self) -> str:
@@ -562,21 +554,47 @@ class CachedEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Same contract as ``Embedder.encode``; cached rows are exactly the stored float32 values."""
+        return self.encode_pending(texts).commit()
+
+    def encode_pending(self, texts: Sequence[str], *, before_forward: Callable[[], object] | None = None
+                       ) -> PendingVectors:
+        """What ``encode`` would return; misses are stored and counted only by ``commit()``.
+        ``before_forward`` (see ``Embedder.encode``) is called only if the model has to run."""
         items = _checked(texts)
         unique = list(dict.fromkeys(items))
         cached = self.cache.get_many(self.identity, unique)
         missing = [t for t, v in zip(unique, cached) if v is None]
         vectors = dict(zip(unique, cached))
-        if missing:
-            fresh = np.asarray(self.embedder.encode(missing), dtype=np.float32)
-            self.cache.put_many(self.identity, missing, fresh)
-            vectors.update(zip(missing, fresh))
-        self.hits += len(unique) - len(missing)
-        self.misses += len(missing)
-        if not items:
-            dim = getattr(self.embedder, "dim", 0)
-            return np.zeros((0, dim), dtype=np.float32)
-        return np.stack([vectors[t] for t in items]).astype(np.float32, copy=False)
+        hook = {"before_forward": before_forward} if before_forward is not None else {}
+        if missing and hook and not isinstance(self.embedder, Embedder):
+            hook.pop("before_forward")()  # an encoder that takes no hook: called as near its model as we can
+        fresh = np.asarray(self.embedder.encode(missing, **hook), dtype=np.float32) if missing else None
+        vectors.update(zip(missing, fresh if fresh is not None else ()))
+        empty = np.zeros((0, getattr(self.embedder, "dim", 0)), np.float32)
+        rows = np.stack([vectors[t] for t in items]).astype(np.float32, copy=False) if items else empty
+        return PendingVectors(self, rows, missing, fresh, len(unique) - len(missing))
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+@dataclass
+class PendingVectors:
+    """Vectors from ``CachedEmbedder.encode_pending``, not yet written to the cache."""
+
+    owner: CachedEmbedder
+    rows: np.ndarray
+    missing: list[str]
+    fresh: np.ndarray | None
+    hits: int
+    committed: bool = False
+
+    def commit(self) -> np.ndarray:
+        """Store the newly computed vectors, count hits and misses (once), and return the rows."""
+        if not self.committed:
+            self.committed = True
+            if self.fresh is not None:
+                self.owner.cache.put_many(self.owner.identity, self.missing, self.fresh)
+            self.owner.hits += self.hits
+            self.owner.misses += len(self.missing)
+        return self.rows

@@ -42,6 +42,7 @@ class _Profiles:
     owners: np.ndarray  # (n_texts,) index into ids
     cues: tuple[CuePattern, ...]
     weights: np.ndarray  # (n_texts,) multiplier on each text's cosine
+    starts: np.ndarray | None  # each target's first text (owners are contiguous); None if one has no text
 
 
 class OutcomeMapper:
@@ -101,6 +102,7 @@ class OutcomeMapper:
             owners=np.array(owners),
             cues=tuple(compile_cues(kw) for *_rest, kw in items),
             weights=np.array(weights, dtype=np.float32),
+            starts=np.searchsorted(owners, np.arange(len(items))) if len(set(owners)) == len(items) else None,
         )
 
     @staticmethod
@@ -109,8 +111,13 @@ class OutcomeMapper:
             return np.zeros(len(profiles.ids), dtype=np.float32)
         sims = sentence_emb @ profiles.embeddings.T  # (S, n_texts)
         best_per_text = sims.max(axis=0) * profiles.weights
-        best = np.full(len(profiles.ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, profiles.owners, best_per_text)
+        # Each target's best text: one reduction over its contiguous run (``np.maximum.at`` is the same
+        # maximum, element by element, and ten times slower).
+        if profiles.starts is not None:
+            best = np.maximum(np.maximum.reduceat(best_per_text, profiles.starts), np.float32(-1.0))
+        else:
+            best = np.full(len(profiles.ids), -1.0, dtype=np.float32)
+            np.maximum.at(best, profiles.owners, best_per_text)
         scaled = np.clip((best - COSINE_FLOOR) / (COSINE_CEILING - COSINE_FLOOR), 0.0, 1.0)
         cue = np.array([min(c.hits(text), 2) / 2 for c in profiles.cues], dtype=np.float32)
         return (1 - CUE_WEIGHT) * scaled + CUE_WEIGHT * cue

@@ -128,6 +128,8 @@ def _evidence_sentence(
     """The sentence that is the evidence for a theme: closest to the theme's curated examples and its
     definition, nudged towards one using its cue words. Whole labelled answers are left out here: they
     mix several themes, so closeness to one says little about which *sentence* carries this theme."""
+    if sims.shape[0] == 1:
+        return 0  # the only sentence (a short answer, the API's common case): nothing to weigh
     curated = np.flatnonzero(bank.curated[cols]) + cols.start
     by_examples = sims[:, curated].max(axis=1) if curated.size else np.zeros(sims.shape[0], dtype=np.float32)
     cue_bonus = np.array([0.05 * min(cue.hits(s), 2) for s in sentences], dtype=np.float32)

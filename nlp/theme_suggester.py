@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
@@ -177,12 +178,25 @@ class ThemeSuggester:
             segs = [Segment(start, start + len(stripped), stripped)]
         return segs
 
+    def segment_all(self, texts: Sequence[str]) -> list[list[Segment]]:
+        """The coding units of each text, as ``score`` cuts them (exposed so that a caller can embed
+        them ahead of scoring, e.g. while de-identification is still running)."""
+        return [self._segments(t) for t in texts]
+
+    @staticmethod
+    def sentence_texts(segments: Sequence[Sequence[Segment]]) -> list[str]:
+        """The one flat list of sentences ``score`` encodes in a single call, in that order."""
+        return [s.text for segs in segments for s in segs]
+
     def _embed(self, answers_text: Sequence[str], segments: Sequence[Sequence[Segment]]) -> tuple[list[np.ndarray], np.ndarray]:
         """One encode call for every sentence; an answer's own vector is the normalised mean of its
         sentences' vectors. Encoding each whole answer as well would double the model's work (and the
         API's latency) for a vector that differs little from the mean of its parts."""
-        flat = [s.text for segs in segments for s in segs]
+        flat = self.sentence_texts(segments)
         emb = np.asarray(self.embedder.encode(flat), dtype=np.float32) if flat else np.zeros((0, 0), np.float32)
+        return self._split(emb, segments)
+
+    def _split(self, emb: np.ndarray, segments: Sequence[Sequence[Segment]]) -> tuple[list[np.ndarray], np.ndarray]:
         dim = int(self.bank_.embeddings.shape[1])
         per_answer: list[np.ndarray] = []
         answers = np.zeros((len(segments), dim), dtype=np.float32)
@@ -199,8 +213,28 @@ class ThemeSuggester:
 
     def score(self, texts: Sequence[str], question_ids: Sequence[str | None]) -> list[AnswerScores]:
         """Scores for every candidate theme of each text (already de-identified), and the suggestions."""
-        segs = [self._segments(t) for t in texts]
+        segs = self.segment_all(texts)
         sent_emb, ans_emb = self._embed(texts, segs)
+        return self._score_embedded(texts, question_ids, segs, sent_emb, ans_emb)
+
+    def score_segmented(
+        self, texts: Sequence[str], question_ids: Sequence[str | None], segments: Sequence[Sequence[Segment]],
+        sentence_vectors: np.ndarray,
+    ) -> list[AnswerScores]:
+        """``score`` for texts already cut by ``segment_all`` whose ``sentence_texts`` are already
+        encoded (``sentence_vectors``, one row per sentence, in that order): the same result as
+        ``score`` given the same vectors."""
+        flat = self.sentence_texts(segments)
+        if len(flat) != len(sentence_vectors):
+            raise ValueError(f"{len(flat)} sentences but {len(sentence_vectors)} vectors")
+        emb = np.asarray(sentence_vectors, dtype=np.float32) if flat else np.zeros((0, 0), np.float32)
+        sent_emb, ans_emb = self._split(emb, segments)
+        return self._score_embedded(texts, question_ids, segments, sent_emb, ans_emb)
+
+    def _score_embedded(
+        self, texts: Sequence[str], question_ids: Sequence[str | None], segs: Sequence[Sequence[Segment]],
+        sent_emb: list[np.ndarray], ans_emb: np.ndarray,
+    ) -> list[AnswerScores]:
         out: list[AnswerScores] = []
         for i, text in enumerate(texts):
             if is_non_answer(text) or not segs[i]:
@@ -211,8 +245,7 @@ class ThemeSuggester:
                 sent_emb[i], ans_emb[i], text, [s.text for s in segs[i]], group, self.bank_, self._slices, self._cues, None
             )
             flat = [t for g in group for t in g]
-            X = np.hstack([feats, self._one_hot(flat)])
-            probs = self.model_.predict_proba(self.scaler_.transform(X))[:, 1]
+            probs = self._positive_probability(np.hstack([feats, self._one_hot(flat)]))
             ranked = sorted(
                 (ThemeScore(self.theme_ids_[t], float(p), int(b)) for t, p, b in zip(flat, probs, best)),
                 key=lambda s: (-s.score, self._index[s.theme_id]),
@@ -222,6 +255,20 @@ class ThemeSuggester:
                 suggested = [ranked[0]]
             out.append(AnswerScores(tuple(segs[i]), tuple(ranked), tuple(suggested), sent_emb[i]))
         return out
+
+    def _positive_probability(self, X: np.ndarray) -> np.ndarray:
+        """``model_.predict_proba(scaler_.transform(X))[:, 1]``, bit for bit, computed the way
+        scikit-learn computes it (float32 standardising, float64 decision, ``expit``) but without its
+        per-call input checks, which cost more than the arithmetic for one answer's few rows."""
+        scaler, model = self.scaler_, self.model_
+        if (
+            X.dtype != np.float32 or len(model.classes_) != 2 or not (scaler.with_mean and scaler.with_std)
+            or scaler.scale_ is None or not np.isfinite(X).all()
+        ):
+            return model.predict_proba(scaler.transform(X))[:, 1]  # anything unusual: the checked path
+        Z = X - scaler.mean_.astype(np.float32)
+        Z /= scaler.scale_.astype(np.float32)
+        return expit((Z @ model.coef_.T + model.intercept_).reshape(-1))
 
     @property
     def identity(self) -> str:
@@ -238,6 +285,10 @@ class ThemeSuggester:
         self.__dict__.update(state)
         self.embedder = None  # type: ignore[assignment]
         self._sentencizer = make_sentencizer()
+        # Cue patterns are rebuilt from their keywords rather than trusted as pickled: a model saved by
+        # an older version carries older (slower, equivalent) patterns, and the matches are the same.
+        if "_cues" in state:
+            self._cues = [compile_cues(c.keywords) for c in state["_cues"]]  # type: ignore[attr-defined]
 
     def with_embedder(self, embedder: Encodes) -> ThemeSuggester:
         """Re-attach an embedder after loading; it must be the one the model was fitted with."""

@@ -1,0 +1,109 @@
+"""Cue patterns: the fast form (substring pre-check, one word-boundary test per position) finds exactly
+what the plain alternation of one look-behind/look-ahead group per keyword finds -- same matches,
+same spans, same keyword for each -- so theme and outcome scores cannot move because of it."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+
+from corpora.codebook import load_codebook
+from nlp.cue_words import PREFIX_MIN_CHARS, CuePattern, compile_cues
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plain_alternation(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    """The reference: the pattern as it was first written (one self-contained group per keyword)."""
+    parts = []
+    for i, keyword in enumerate(dict.fromkeys(k.lower().strip() for k in keywords if k.strip())):
+        escaped = r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", keyword))
+        body = escaped + (r"\w*" if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword else r"s?")
+        parts.append(f"(?P<k{i}>(?<![\\w]){body}(?![\\w]))")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def found(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int, str | None]]:
+    return [] if pattern is None else [(m.start(), m.end(), m.lastgroup) for m in pattern.finditer(text.lower())]
+
+
+def keyword_sets() -> list[tuple[str, ...]]:
+    codebook = load_codebook()
+    sets = [(*t.keywords, t.label) for t in codebook.themes_for(None)]
+    sets += [tuple(o.keywords) for o in codebook.outcomes] + [tuple(h.keywords) for h in codebook.headings]
+    sets += [
+        ("time", "time pressure", "protected time"),  # a short keyword before a longer one sharing its start
+        ("non-recurrent", "recurrent", "short term"),  # hyphen/space variants and a suffix of another
+        ("-led", "GP-led", "  ", "ŵyn", "Cyllid"),  # a keyword starting with a separator; Welsh letters
+        ("c++", "a.b", "(ref"),  # regex metacharacters, and a keyword that starts with punctuation
+        ("cuts",),
+    ]
+    return sets
+
+
+def sample_texts() -> list[str]:
+    texts = []
+    for name in ("corpora/sample/answers_barriers.yaml", "corpora/sample/answers_enablers.yaml",
+                 "evaluation/data/holdout_answers.yaml"):
+        texts += [a["text"] or "" for a in yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))["answers"]]
+    tricky = [
+        "", "Time-pressure and time pressure and timepressure; protected  time.", "NON RECURRENT non-recurrent",
+        "nonrecurrent, recurrently, short-term, short  term", "cuts cutss cut's", "GP-led and -led and led",
+        "Mae'r cyllid yn brin; ŵyn", "c++ and a.b and axb (ref 12)", "funding\nfunded\tfundamental",
+        "İstanbul time", "x" * 300 + " time",
+    ]
+    return texts + tricky + [t[i : i + 40] for t in texts[:40] for i in range(0, len(t), 11)]
+
+
+def test_cue_words_fast_pattern_matches_the_plain_alternation_exactly() -> None:
+    texts = sample_texts()
+    compared = 0
+    for keywords in keyword_sets():
+        fast, reference = compile_cues(keywords), plain_alternation(keywords)
+        for text in texts:
+            want = found(reference, text)
+            assert found(fast.pattern, text) == want, (keywords, text)
+            assert fast.spans(text) == [(s, e) for s, e, _ in want], (keywords, text)
+            assert fast.hits(text) == len({g for *_se, g in want}), (keywords, text)
+            compared += 1
+    assert compared > 20_000
+
+
+def test_cue_words_pre_check_never_hides_a_match() -> None:
+    cue = compile_cues(["Non-recurrent", "budget"])
+    assert cue.hits("All of it is NON RECURRENT.") == 1
+    assert cue.hits("The Budget, the budgets and non-recurrent money.") == 2
+    assert cue.hits("Nothing about money here.") == 0 and cue.spans("Nothing here.") == []
+
+
+def test_cue_words_pattern_without_pre_check_still_counts() -> None:
+    """A pattern unpickled from a model saved before the pre-check existed has no needles: it must
+    still count, not report zero."""
+    fresh = compile_cues(["funding", "budget"])
+    old_style = CuePattern(fresh.keywords, fresh.pattern)
+    assert old_style.needles == ()
+    assert old_style.hits("funding and budget") == 2
+
+
+def test_cue_words_no_keywords_match_nothing() -> None:
+    cue = compile_cues(["", "  "])
+    assert cue.pattern is None and cue.hits("anything") == 0 and cue.spans("anything") == []
+
+
+@pytest.mark.slow
+def test_cue_words_loaded_suggester_rebuilds_its_patterns(suggestion_service) -> None:
+    """A saved suggester carries the patterns it was fitted with; loading it rebuilds them from their
+    keywords (same matches, faster form), so an old artefact gets the fast path too."""
+    suggester = suggestion_service.suggester
+    state = suggester.__getstate__()
+    state["_cues"] = [CuePattern(c.keywords, plain_alternation(c.keywords)) for c in state["_cues"]]
+    loaded = pickle.loads(pickle.dumps(state))
+    clone = type(suggester).__new__(type(suggester))
+    clone.__setstate__(loaded)
+    assert all(c.needles for c in clone._cues)
+    assert [c.pattern.pattern for c in clone._cues] == [c.pattern.pattern for c in suggester._cues]
