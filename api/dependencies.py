@@ -34,11 +34,12 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "clwstwr_session"
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: it only reads app state, and a plain def would cost a thread-pool hop on every request.
     return request.app.state.context
 
 
-def get_suggester(request: Request) -> SuggestionService:
+async def get_suggester(request: Request) -> SuggestionService:
     return request.app.state.suggestions
 
 
