@@ -49,7 +49,7 @@ def run_demo(
     run = code_round(ctx, service, SAMPLE_ROUND_NAME, actor=actor, extra_places=places, progress=progress)
     progress(f"coded {run.answers} answers")
     progress("writing the report")
-    files = write_round_report(ctx, SAMPLE_ROUND_NAME, out_dir, text_models=models, progress=progress)
+    files = write_round_report(ctx, SAMPLE_ROUND_NAME, out_dir, text_models=models, mapper=service.mapper, progress=progress)
     with transaction(ctx.sessions) as session:
         answers = coding.coded_answers(session, run.run_id)
     boards = {b.id: b.short_name for b in ctx.codebook.health_boards}

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from corpora.codebook import Codebook, HealthBoard
 from letters.maturity_summary import MaturitySummary, summarise_maturity
-from letters.opportunities import OpportunitySentence, opportunity_sentences, source_answers
+from letters.opportunities import MapsTexts, OpportunitySentence, opportunity_sentences, source_answers
 from letters.report_assembly import ReportInputs, build_report
 from letters.report_files import FORMATS, ReportError, ReportFiles, check_formats, write_report_files
 from letters.report_model import CandidateTheme, Scope, ThematicReport
@@ -134,6 +134,7 @@ def build_round_report(
     compare: bool = True,
     discovery: bool = True,
     text_models: TextModels | None = None,
+    mapper: MapsTexts | None = None,
     threshold: int = DEFAULT_THRESHOLD,
     now: datetime | None = None,
     progress: Callable[[str], None] = lambda _m: None,
@@ -165,7 +166,9 @@ def build_round_report(
             progress("loading the text models")
         models = text_models or load_text_models(ctx.settings)
         progress("mapping what would help to recommendation headings")
-        sentences = opportunity_sentences(coded.answers, OutcomeMapper(ctx.codebook, models.embedder).fit())
+        # A caller holding a suggestion service passes its fitted mapper rather than fitting another.
+        mapper = mapper or OutcomeMapper(ctx.codebook, models.embedder).fit()
+        sentences = opportunity_sentences(coded.answers, mapper)
         base = len({a.cluster_name for a in source_answers(coded.answers)})
         # Discovery runs on the coded round's de-identified sentences, beside the themes it questions; an
         # uncoded round has no theme section for candidates (and would need de-identifying first).
@@ -194,6 +197,7 @@ def write_round_report(
     compare: bool = True,
     discovery: bool = True,
     text_models: TextModels | None = None,
+    mapper: MapsTexts | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> ReportFiles:
@@ -207,6 +211,7 @@ def write_round_report(
     """
     chosen = check_formats(formats)
     report = build_round_report(ctx, round_name, board=board, previous_round=previous_round, compare=compare,
-                                discovery=discovery, text_models=text_models, now=now, progress=progress)
+                                discovery=discovery, text_models=text_models, mapper=mapper, now=now,
+                                progress=progress)
     progress("writing " + ", ".join(chosen))
     return write_report_files(report, ctx.templates, out_dir, chosen)

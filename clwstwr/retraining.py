@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corpora.codebook import Codebook
-from models.artefacts import ModelCard, find_artefact, load_artefact, save_artefact
+from models.artefacts import load_artefact
 from nlp.suggestion_service import SuggestionService
 from nlp.theme_suggester import LabelledAnswer, ThemeSuggester
 from store import consensus
@@ -42,7 +42,7 @@ from store.workspace import CodingError, add_event, check_name
 
 from .active_model import record_active
 from .context import AppContext
-from .suggesting import DEFAULT_SEED, SUGGESTER_NAME, bundled_labelled, training_key
+from .suggesting import DEFAULT_SEED, bundled_labelled, load_or_fit_suggester, training_key
 
 log = logging.getLogger(__name__)
 
@@ -264,25 +264,8 @@ def retrain_result(ctx: AppContext, retrain_id: int, round_name: str | None = No
 
 def _fit(models_dir: Path, codebook: Codebook, service: SuggestionService, split: TrainingSplit) -> tuple[ThemeSuggester, Path]:
     """The refitted suggester (reused when this exact training set was fitted before), saved with its card."""
-    embedder = service.suggester.embedder
-    key = training_key(codebook, split.labelled, DEFAULT_SEED)
-    found = find_artefact(models_dir, SUGGESTER_NAME, codebook_version=codebook.version,
-                          embedder=embedder.identity, data_hash=key)
-    if found is not None:
-        model, _card = load_artefact(found)
-        assert isinstance(model, ThemeSuggester)
-        return model.with_embedder(embedder), found
-    suggester = ThemeSuggester(codebook, embedder, seed=DEFAULT_SEED).fit(list(split.labelled))
-    card = ModelCard(
-        name=SUGGESTER_NAME,
-        version=suggester.fit_hash_,
-        codebook_version=codebook.version,
-        embedder=embedder.identity,
-        seed=DEFAULT_SEED,
-        data_hash=key,
-        n_training=len(split.labelled),
-        metrics=dict(suggester.metrics_),
+    return load_or_fit_suggester(
+        models_dir, codebook, service.suggester.embedder, list(split.labelled), seed=DEFAULT_SEED,
         notes=(f"retrained on bundled answers and {split.trained_decided} settled answers of a round; "
                f"{len(split.holdout)} settled answers held out"),
     )
-    return suggester, save_artefact(models_dir, suggester, card)

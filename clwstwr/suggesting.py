@@ -74,6 +74,7 @@ def load_or_fit_suggester(
     *,
     seed: int = DEFAULT_SEED,
     progress: Callable[[str], None] = lambda _m: None,
+    notes: str = "pair-feature logistic model; threshold and floor chosen out of fold (grouped by source)",
 ) -> tuple[ThemeSuggester, Path]:
     key = training_key(codebook, labelled, seed)
     found = find_artefact(models_dir, SUGGESTER_NAME, codebook_version=codebook.version,
@@ -93,7 +94,7 @@ def load_or_fit_suggester(
         data_hash=key,
         n_training=len(labelled),
         metrics=dict(suggester.metrics_),
-        notes="pair-feature logistic model; threshold and floor chosen out of fold (grouped by source)",
+        notes=notes,
     )
     return suggester, save_artefact(models_dir, suggester, card)
 

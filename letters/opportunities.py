@@ -31,21 +31,13 @@ from nlp.theme_suggester import is_non_answer
 
 from .report_model import Opportunity, OpportunityGroup
 from .suppression import Suppression
+from .theme_summary import CodedLike
 
 SOURCE_QUESTIONS = ("what_would_help", "overcoming_barriers")
 ALL_SENTENCES = "what_would_help"
 NOT_A_WAY_FORWARD = frozenset({"not_overcome"})
 CONTACT = re.compile(r"\[(?:EMAIL|PHONE)\]")
 PER_HEADING = 4
-
-
-class CodedAnswerLike(Protocol):
-    answer_id: int
-    cluster_name: str
-    health_board_id: str
-    question_id: str
-    deidentified_text: str
-    payload: Mapping[str, object]
 
 
 class MapsTexts(Protocol):
@@ -88,15 +80,15 @@ def _readable(text: str) -> bool:
     return MIN_CHARS <= len(text) <= MAX_CHARS and not CONTACT.search(text)
 
 
-def source_answers(coded: Sequence[CodedAnswerLike]) -> list[CodedAnswerLike]:
+def source_answers(coded: Sequence[CodedLike]) -> list[CodedLike]:
     """The answers opportunities are drawn from: the two source questions, real answers only."""
     return [c for c in coded if c.question_id in SOURCE_QUESTIONS and not is_non_answer(c.deidentified_text)]
 
 
-def opportunity_sentences(coded: Sequence[CodedAnswerLike], mapper: MapsTexts) -> list[OpportunitySentence]:
+def opportunity_sentences(coded: Sequence[CodedLike], mapper: MapsTexts) -> list[OpportunitySentence]:
     """Segment the source answers and map each readable sentence to its best heading."""
     sentencizer = make_sentencizer()
-    pending: list[tuple[CodedAnswerLike, int, int]] = []
+    pending: list[tuple[CodedLike, int, int]] = []
     for answer in source_answers(coded):
         if answer.question_id == ALL_SENTENCES:
             spans = {(seg.start, seg.end) for seg in segment(answer.deidentified_text, sentencizer)}

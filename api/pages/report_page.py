@@ -65,7 +65,7 @@ def report_download(
     """The report file; HTML is shown inline (the page previews it), Word and PDF are attachments."""
     board_id = _board_id(ctx, board)
     models = TextModels(embedder=service.suggester.embedder, spacy_pipeline=service.deidentifier.nlp)
-    report = build_round_report(ctx, name, board=board_id, discovery=topics, text_models=models)
+    report = build_round_report(ctx, name, board=board_id, discovery=topics, text_models=models, mapper=service.mapper)
     with tempfile.TemporaryDirectory(prefix="clwstwr-report-") as folder:
         files = write_report_files(report, ctx.templates, Path(folder), [fmt])
         path = {"html": files.html, "docx": files.docx, "pdf": files.pdf}[fmt]
