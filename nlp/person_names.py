@@ -57,7 +57,7 @@ NOT_NAME = frozenset(
     ooh peer review reviewer reviewers panel meeting minutes notes note action actions agreed owner
     timescale update postcode address email e-mail tel phone mobile contact name date ref reference
     ring call ffoniwch cysylltwch referral referrals referred forms form pharmacy first excel teams
-    optometrist optometry dentist dental audiology receptionist
+    optometrist optometry dentist dental audiology receptionist chief executive executives
     administrator admin secretary commissioner minister regional partnership strategic national
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december spring summer autumn winter q1 q2 q3 q4
@@ -138,9 +138,28 @@ def _words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# "I'd", "We're", "It'll", "Don't": a capitalised word that is a contraction of a pronoun or of a
+# word in NOT_NAME is not a name ("practice manager I'd say" was read as a manager called "I'd").
+# Apostrophes inside names ("O'Neill", "D'Arcy") are not contractions and are left alone.
+_CONTRACTION = re.compile(r"^(?P<stem>[^\W\d_]+)['’](?:d|m|ve|ll|re|s|t)$", re.IGNORECASE)
+_NEGATED = re.compile(r"^(?P<stem>[^\W\d_]+)n['’]t$", re.IGNORECASE)
+_PRONOUNS = frozenset("i you we they he she it that there here who what where let".split())
+
+
+def _is_contraction(word: str) -> bool:
+    m = _CONTRACTION.match(word) or _NEGATED.match(word)
+    if m is None:
+        return False
+    stem = m.group("stem").casefold()
+    return stem in _PRONOUNS or stem in NOT_NAME or _NEGATED.match(word) is not None
+
+
 def is_name_word(word: str) -> bool:
-    """Capitalised and not a word that is never part of a name here (``NOT_NAME``)."""
-    return word[:1].isupper() and word.casefold() not in NOT_NAME and not word.isdigit()
+    """Capitalised and not a word that is never part of a name here (``NOT_NAME``, or a contraction
+    such as "I'd" or "Don't")."""
+    return (
+        word[:1].isupper() and word.casefold() not in NOT_NAME and not word.isdigit() and not _is_contraction(word)
+    )
 
 
 def _joined(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:

@@ -192,6 +192,31 @@ def test_deidentify_person_unlisted_found_by_model(
     assert trained(text).text == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a practice manager I'd say the funding is short term.",
+        "Speaking as cluster lead, We're stretched and I’m tired.",
+        "The practice manager: Don't expect sign-off before March.",
+    ],
+)
+def test_deidentify_contractions_after_a_role_are_not_people(trained: Deidentifier, text: str) -> None:
+    """A role word followed by "I'd" once became "practice manager [PERSON] say": the answer lost
+    words and the reviewer saw a name where there was none."""
+    assert trained(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("As practice manager Sian O'Neill said, the rota is full.", "As practice manager [PERSON] said, the rota is full."),
+        ("Contact Gareth'll be easier after March.", "Contact [PERSON] be easier after March."),
+    ],
+)
+def test_deidentify_names_with_apostrophes_still_found(blank: Deidentifier, text: str, expected: str) -> None:
+    assert blank(text).text == expected
+
+
 def test_deidentify_known_people_replaced() -> None:
     deid = _blank_deidentifier(KnownNames(people=("Zephyrine Quarrell",)))
     assert deid("zephyrine quarrell phoned").text == "[PERSON] phoned"
