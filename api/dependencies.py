@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from clwstwr.context import AppContext
 from clwstwr.settings import Settings
@@ -73,19 +74,27 @@ def token_from_cookie(settings: Settings, value: str | None) -> str | None:
 # ------------------------------------------------------------------------------------------ who is calling
 
 
-def optional_user(request: Request, ctx: ContextDep) -> UserRecord | None:
-    """The logged-in user, or None. Resolved once per request (FastAPI caches dependencies)."""
+def _lookup_session(ctx: AppContext, token: str) -> UserRecord | None:
+    with transaction(ctx.sessions) as session:
+        return users.lookup_session(session, token)
+
+
+async def optional_user(request: Request, ctx: ContextDep) -> UserRecord | None:
+    """The logged-in user, or None. Resolved once per request (FastAPI caches dependencies).
+
+    async, with only the database query on a worker thread: a plain def here and in the checks
+    below cost a thread-pool hop each on every request, and a request without a cookie needs none.
+    """
     token = token_from_cookie(ctx.settings, request.cookies.get(SESSION_COOKIE))
     if token is None:
         return None
-    with transaction(ctx.sessions) as session:
-        return users.lookup_session(session, token)
+    return await run_in_threadpool(_lookup_session, ctx, token)
 
 
 OptionalUserDep = Annotated[UserRecord | None, Depends(optional_user)]
 
 
-def current_user(user: OptionalUserDep) -> UserRecord:
+async def current_user(user: OptionalUserDep) -> UserRecord:
     if user is None:
         raise AuthenticationError("not logged in (or the session has ended): log in with POST /api/v1/login")
     return user
@@ -94,7 +103,7 @@ def current_user(user: OptionalUserDep) -> UserRecord:
 CurrentUserDep = Annotated[UserRecord, Depends(current_user)]
 
 
-def current_actor(user: CurrentUserDep) -> str:
+async def current_actor(user: CurrentUserDep) -> str:
     """The name recorded as ``actor`` in events: the logged-in user's user name."""
     return user.username
 
@@ -106,7 +115,7 @@ def require_role(*roles: str) -> Callable[[UserRecord], UserRecord]:
     """A dependency admitting only ``roles``: ``Depends(require_role("chair", "admin"))``."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUserDep) -> UserRecord:
+    async def check(user: CurrentUserDep) -> UserRecord:
         if user.role not in allowed:
             raise PermissionDeniedError(f"role '{user.role}' may not do this; it needs one of: {', '.join(sorted(allowed))}")
         return user
@@ -114,7 +123,12 @@ def require_role(*roles: str) -> Callable[[UserRecord], UserRecord]:
     return check
 
 
-def authorize(request: Request, user: OptionalUserDep, ctx: ContextDep) -> None:
+def _has_round_grant(ctx: AppContext, user_id: int, round_name: str) -> bool:
+    with transaction(ctx.sessions) as session:
+        return users.has_round_grant(session, user_id, round_name)
+
+
+async def authorize(request: Request, user: OptionalUserDep, ctx: ContextDep) -> None:
     """Apply ``api.access.POLICY`` to the route this request matched (installed on the whole app)."""
     route = request.scope.get("route")
     path = getattr(route, "path", None)
@@ -129,8 +143,7 @@ def authorize(request: Request, user: OptionalUserDep, ctx: ContextDep) -> None:
     has_grant = False
     if user.role not in rule.roles and user.role in rule.granted_roles and rule.round_param:
         round_name = str(request.path_params.get(rule.round_param, ""))
-        with transaction(ctx.sessions) as session:
-            has_grant = users.has_round_grant(session, user.id, round_name)
+        has_grant = await run_in_threadpool(_has_round_grant, ctx, user.id, round_name)
         if not has_grant:
             raise PermissionDeniedError(
                 f"round '{round_name}': a {user.role} sees a round only when granted it; ask an administrator"

@@ -1,6 +1,6 @@
 """Latency of one suggestion through the HTTP API, warm, against a bare HTTP round trip in the same run.
 
-Starts the real service (uvicorn, one worker, h11) on 127.0.0.1 in a subprocess with a fresh data
+Starts the real service (uvicorn, one worker, as ``clwstwr serve`` runs it: httptools and uvloop when installed) on 127.0.0.1 in a subprocess with a fresh data
 directory, warms it, then alternates requests over one keep-alive connection (httpx): A = POST
 /api/v1/suggest with a ~40-word answer, B = GET /healthz (the HTTP floor: same server, same
 connection). Every A request uses a different answer, never seen before by the process, so the
@@ -10,7 +10,7 @@ session check is part of what is measured, as it is for a real reviewer.
 
 Then, with the server stopped, the same service is built in this process on the same data directory
 and timed on as many further unseen answers (``in_process_suggest_ms``): what the suggestion itself
-costs, so that the rest of the HTTP figure is seen to be the web stack (h11, routing, the session
+costs, so that the rest of the HTTP figure is seen to be the web stack (HTTP parsing, routing, the session
 check, JSON). The machine is shared: the load average at the start and at the end is recorded too.
 
     python -m evaluation.api_latency [--requests 300] [--out evaluation/results/api_latency.json]
@@ -59,6 +59,15 @@ def make_answers(n: int, seed: int) -> list[str]:
         parts = rng.sample(FRAGMENTS, 3)
         out.add(f"{rng.choice(OPENERS)} {parts[0]}; {parts[1]}, and {parts[2]}. (ref {rng.randint(1, 10**6)})")
     return sorted(out)
+
+
+def _uvicorn_stack() -> str:
+    """What uvicorn's "auto" settings choose here: httptools and uvloop when importable, else h11/asyncio."""
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{http}, {loop}"
 
 
 def free_port() -> int:
@@ -178,7 +187,7 @@ def main() -> None:
         "targets": {"p50_ms": 15, "p99_ms": 30},
         "server_startup_seconds": round(startup, 1),
         "logged_in": has_accounts,
-        "http_stack": "uvicorn (h11) in a subprocess on 127.0.0.1, httpx client, one keep-alive connection",
+        "http_stack": f"uvicorn ({_uvicorn_stack()}) in a subprocess on 127.0.0.1, httpx client, one keep-alive connection",
         "load_average_at_start": load_at_start,
     }
     write_result(args.out, result)

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from corpora.errors import ClwstwrError
@@ -323,18 +323,28 @@ def create_session(session: Session, user: UserRecord, *, lifetime: timedelta, n
     return token
 
 
+# Built once (an immutable statement, not state): this runs on every request, and building the
+# select and loading ORM objects cost more than the query itself on SQLite.
+_LIVE_SESSION_USER = (
+    select(User.id, User.username, User.display_name, User.role, User.active, User.created_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def lookup_session(session: Session, token: str, *, now: datetime | None = None) -> UserRecord | None:
     """The user of a live session: not expired, not revoked, account still active; else None."""
     now = now or utcnow()
-    user = session.scalar(
-        select(User).join(UserSession, UserSession.user_id == User.id).where(
-            UserSession.token_hash == _token_hash(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            User.active.is_(True),
-        )
-    )
-    return _record(user) if user is not None else None
+    row = session.execute(_LIVE_SESSION_USER, {"token_hash": _token_hash(token), "now": now}).first()
+    if row is None:
+        return None
+    return UserRecord(id=row.id, username=row.username, display_name=row.display_name, role=row.role,
+                      active=row.active, created_at=_aware(row.created_at))
 
 
 def revoke_session(session: Session, token: str, *, now: datetime | None = None) -> bool:

@@ -57,7 +57,7 @@ def install_page_errors(app: FastAPI) -> None:
         code, message = _message(answer)
         user = None
         try:  # show who is logged in on the error page when we know (never fails the error page)
-            user = optional_user(request, request.app.state.context)
+            user = await optional_user(request, request.app.state.context)
         except Exception:  # noqa: BLE001 - an error page must render whatever else is wrong
             user = None
         return render(request, "error.html.j2", user, status_code=answer.status_code,
