@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpora.errors import ClwstwrError
+from nlp.common_words import common_english_words
 from nlp.identifier_patterns import (
     Span,
     compile_name_patterns,
@@ -52,6 +53,8 @@ from nlp.identifier_patterns import (
     find_urls,
 )
 from nlp.person_names import (
+    GIVEN_NAMES,
+    SURNAMES,
     clean_ner_person,
     find_coordinated_names,
     find_cued_names,
@@ -244,11 +247,15 @@ def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
     return len(markers) >= 2 or any(t.lower_.endswith(("’r", "'r")) for t in doc)
 
 
-def _proper_noun_runs(doc: spacy.tokens.Doc) -> list[tuple[int, int]]:
+def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Character spans of runs of capitalised proper nouns (Penn tags NNP/NNPS) that NER gave no
     other label: where the model has no idea a word is a name, the tagger still often knows it is
-    a proper noun ("Hefina", "Lleucu"). Acronyms ("GMS", "IMTP") are not taken."""
+    a proper noun ("Hefina", "Lleucu"). Acronyms ("GMS", "IMTP") are not taken, nor a run whose
+    every word is an everyday English word (``common_words``) and not a listed given name or
+    surname: the tagger calls bullet items and headings ("- Funding", "Engagement from
+    practices") proper nouns too (see ``nlp.common_words``)."""
     runs: list[tuple[int, int]] = []
+    everyday: list[bool] = []
     if _looks_welsh(doc):
         return runs
     last = -2
@@ -261,12 +268,20 @@ def _proper_noun_runs(doc: spacy.tokens.Doc) -> list[tuple[int, int]]:
             and not t.text.isupper()
         ):
             continue
+        common = (
+            t.ent_type_ != "PERSON"
+            and t.lower_ in common_words
+            and t.text not in GIVEN_NAMES
+            and t.text not in SURNAMES
+        )
         if t.i == last + 1 and runs:
             runs[-1] = (runs[-1][0], t.idx + len(t.text))
+            everyday[-1] = everyday[-1] and common
         else:
             runs.append((t.idx, t.idx + len(t.text)))
+            everyday.append(common)
         last = t.i
-    return runs
+    return [run for run, common in zip(runs, everyday) if not common]
 
 
 class Deidentifier:
@@ -277,9 +292,12 @@ class Deidentifier:
     given-name list and ``known.people``.
     """
 
-    def __init__(self, nlp: spacy.Language, known: KnownNames = KnownNames()) -> None:
+    def __init__(
+        self, nlp: spacy.Language, known: KnownNames = KnownNames(), common_words: frozenset[str] | None = None
+    ) -> None:
         self.nlp = nlp
         self.known = known
+        self.common_words = common_english_words() if common_words is None else common_words
         self._known_patterns = _compile_known(known)
         self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
         if "ner" not in nlp.pipe_names:
@@ -294,13 +312,14 @@ class Deidentifier:
 
     def _detect(self, text: str, doc: spacy.tokens.Doc) -> DeidentifiedText:
         ner_people = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+        runs = _proper_noun_runs(doc, self.common_words)
         spans = (
             find_emails(text)
             + find_urls(text)
             + find_numbers(text)
             + find_postcodes(text)
             + find_known_names(text, self._known_patterns)
-            + clean_ner_person(text, ner_people + _proper_noun_runs(doc))
+            + clean_ner_person(text, ner_people + runs)
             + find_titled_names(text)
             + find_listed_names(text)
             + find_cued_names(text)

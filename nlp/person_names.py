@@ -58,6 +58,9 @@ NOT_NAME = frozenset(
     timescale update postcode address email e-mail tel phone mobile contact name date ref reference
     ring call ffoniwch cysylltwch referral referrals referred forms form pharmacy first excel teams
     optometrist optometry dentist dental audiology receptionist chief executive executives
+    bureaucracy governance funding finance money resources engagement clarity leadership relationships
+    workforce recruitment retention capacity time morale communication collaboration covid pandemic
+    estates digital sustainability accountability
     administrator admin secretary commissioner minister regional partnership strategic national
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december spring summer autumn winter q1 q2 q3 q4

@@ -60,7 +60,8 @@ class SuggestionService:
 
     def for_round(self, known: KnownNames) -> SuggestionService:
         """The same models, de-identifying with the names a round's metadata knows (its clusters...)."""
-        return SuggestionService(self.codebook, Deidentifier(self.deidentifier.nlp, known), self.suggester, self.mapper)
+        deidentifier = Deidentifier(self.deidentifier.nlp, known, self.deidentifier.common_words)
+        return SuggestionService(self.codebook, deidentifier, self.suggester, self.mapper)
 
     def close(self) -> None:
         """Stop the de-identification worker thread, if one was started (it is also stopped at exit)."""

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpora.errors import ClwstwrError
+from nlp.common_words import words_from_vocabulary
 from nlp.deidentify import (
     DeidentifiedText,
     Deidentifier,
@@ -204,6 +205,32 @@ def test_deidentify_contractions_after_a_role_are_not_people(trained: Deidentifi
     """A role word followed by "I'd" once became "practice manager [PERSON] say": the answer lost
     words and the reviewer saw a name where there was none."""
     assert trained(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- Funding\n- Time\n- Engagement from practices",
+        "Barriers:\n- Bureaucracy\n- Recruitment and retention\n- Clarity of purpose",
+        "Support from Primary Care and the Six Bells practice",
+    ],
+)
+def test_deidentify_capitalised_everyday_words_are_not_people(trained: Deidentifier, text: str) -> None:
+    """spaCy tags bullet items as proper nouns; a list answer once came out as "- [PERSON]" three
+    times, losing every theme it named."""
+    assert trained(text).text == text
+
+
+def test_deidentify_proper_noun_unknown_to_the_vocabulary_is_still_a_person(trained: Deidentifier) -> None:
+    """The everyday-word filter only drops frequent words: a rarer surname the tagger finds stays found."""
+    assert "Mathias" not in trained("Cerian Mathias took over the chair when Arthur Bellamy retired.").text
+
+
+def test_common_words_are_read_by_frequency_rank(tmp_path) -> None:
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\nthe\n##ing\nTime\nfunding\n2024\ngareth\n", encoding="utf-8")
+    assert words_from_vocabulary(vocab, max_rank=5) == frozenset({"the", "funding"})
+    assert "gareth" in words_from_vocabulary(vocab, max_rank=10)
 
 
 @pytest.mark.parametrize(
