@@ -247,6 +247,31 @@ def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
     return len(markers) >= 2 or any(t.lower_.endswith(("’r", "'r")) for t in doc)
 
 
+def _is_everyday(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
+    """An everyday word that no list or NER marks as part of a name (see ``_proper_noun_runs``)."""
+    return (
+        t.ent_type_ != "PERSON" and t.lower_ in common_words and t.text not in GIVEN_NAMES and t.text not in SURNAMES
+    )
+
+
+def _could_start_a_run(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
+    """Whether ``t``, if tagged a proper noun, would keep a run in ``_proper_noun_runs`` (tags aside)."""
+    return (
+        len(t.text) > 1
+        and t.ent_type_ in ("", "PERSON")
+        and t.text[:1].isupper()
+        and not t.text.isupper()
+        and not _is_everyday(t, common_words)
+    )
+
+
+def _needs_tags(doc: spacy.tokens.Doc, common_words: frozenset[str]) -> bool:
+    """False when no tagging could add a name: every capitalised word is an acronym, an everyday
+    word or part of an entity of another kind, or the text reads as Welsh. Then the tagger (and the
+    token vectors it listens to) is skipped, with exactly the result it would have given."""
+    return not _looks_welsh(doc) and any(_could_start_a_run(t, common_words) for t in doc)
+
+
 def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Character spans of runs of capitalised proper nouns (Penn tags NNP/NNPS) that NER gave no
     other label: where the model has no idea a word is a name, the tagger still often knows it is
@@ -268,12 +293,7 @@ def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = froz
             and not t.text.isupper()
         ):
             continue
-        common = (
-            t.ent_type_ != "PERSON"
-            and t.lower_ in common_words
-            and t.text not in GIVEN_NAMES
-            and t.text not in SURNAMES
-        )
+        common = _is_everyday(t, common_words)
         if t.i == last + 1 and runs:
             runs[-1] = (runs[-1][0], t.idx + len(t.text))
             everyday[-1] = everyday[-1] and common
@@ -282,6 +302,20 @@ def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = froz
             everyday.append(common)
         last = t.i
     return [run for run, common in zip(runs, everyday) if not common]
+
+
+def _separable_tagging(nlp: spacy.Language) -> list[str]:
+    """The tagging components, when they can run after NER and only on some texts: NER must have
+    token vectors of its own (as the packaged English pipelines do), not listen to the shared
+    ``tok2vec``; otherwise [] and the whole pipeline runs on every text as before."""
+    if "tagger" not in nlp.pipe_names or "ner" not in nlp.pipe_names:
+        return []
+    if "tok2vec" not in nlp.pipe_names:
+        return ["tagger"]
+    listeners = getattr(nlp.get_pipe("tok2vec"), "listening_components", None)
+    if listeners is None or "ner" in listeners:
+        return []
+    return ["tok2vec", "tagger"]
 
 
 class Deidentifier:
@@ -300,6 +334,7 @@ class Deidentifier:
         self.common_words = common_english_words() if common_words is None else common_words
         self._known_patterns = _compile_known(known)
         self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
+        self._tagging = _separable_tagging(nlp)
         if "ner" not in nlp.pipe_names:
             warnings.warn(
                 f"spaCy pipeline {nlp.meta.get('name', '?')!r} has no 'ner' component: people's "
@@ -336,7 +371,16 @@ class Deidentifier:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
-        docs = self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable)
+        if not self._tagging:
+            docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable))
+        else:  # NER first; tags only for the texts where a proper-noun tag could still add a name
+            docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable + self._tagging))
+            need = [i for i, doc in enumerate(docs) if _needs_tags(doc, self.common_words)]
+            tagged = [docs[i] for i in need]
+            for name in self._tagging:
+                tagged = list(self.nlp.get_pipe(name).pipe(tagged, batch_size=batch_size))
+            for i, doc in zip(need, tagged):
+                docs[i] = doc
         return [self._detect(text, doc) for text, doc in zip(texts, docs)]
 
 

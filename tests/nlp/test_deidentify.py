@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 import warnings
+from pathlib import Path
 
 import pytest
 import spacy
@@ -34,6 +36,9 @@ def _blank_deidentifier(known: KnownNames = KNOWN) -> Deidentifier:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoNamedEntitiesWarning)
         return Deidentifier(spacy.blank("en"), known)
+
+
+LABELLED_SET = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "deid_labelled.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -419,3 +424,15 @@ def test_deidentify_missing_pipeline_falls_back_to_blank_with_warning() -> None:
 def test_deidentify_rejects_non_text(blank: Deidentifier) -> None:
     with pytest.raises(TypeError, match=r"texts\[1\] is bytes"):
         blank.pipe(["ok", b"bytes"])
+
+
+@pytest.mark.slow
+def test_deidentify_tags_only_where_needed_gives_the_full_pipelines_result(trained: Deidentifier) -> None:
+    """The tagger runs only on texts where a proper-noun tag could add a name; on the labelled
+    benchmark set (names found only by their tag included) that must change nothing at all."""
+    texts = [json.loads(line)["text"] for line in LABELLED_SET.read_text(encoding="utf-8").splitlines() if line]
+    texts += ["Hefina and Lleucu ran it.", "- Funding\n- Time", "Cerian Mathias chairs.", "GPs, PCPG and HEIW."]
+    full = Deidentifier(trained.nlp, KNOWN)
+    full._tagging = []  # the whole pipeline on every text, as before the shortcut
+    assert trained._tagging == ["tok2vec", "tagger"]
+    assert trained.pipe(texts) == full.pipe(texts)
