@@ -2,8 +2,11 @@
 
 Log-in answers the same 401 for an unknown user name, a wrong password and a disabled account, after
 the same hashing work: the answer never tells a guesser which half was right (the audit log does, for
-an administrator). The session cookie is HttpOnly (no script can read it), SameSite=Lax (not sent on
-cross-site posts) and Secure outside development.
+an administrator). A user name with too many recent failures (``Settings.login_max_failures`` within
+``login_window_minutes``) is refused before its password is checked: 429 with ``Retry-After`` from the
+JSON route, a flagged redirect back to the form from the browser's; names that are accounts and names
+that are not are refused alike (``store.users.begin_login``). The session cookie is HttpOnly (no
+script can read it), SameSite=Lax (not sent on cross-site posts) and Secure outside development.
 
 ``AuthenticationError`` (CW700) and ``PermissionDeniedError`` (CW701) are defined in ``api.access``
 (beside the policy they enforce, so ``api.dependencies`` can raise them without importing this module)
@@ -28,7 +31,7 @@ from clwstwr.context import AppContext
 from clwstwr.settings import Settings
 from store import users
 from store.database import transaction
-from store.users import UserRecord
+from store.users import LoginThrottledError, UserRecord
 
 from .access import AuthenticationError, PermissionDeniedError
 from .dependencies import (
@@ -103,11 +106,24 @@ def _set_session_cookie(response: Response, settings: Settings, token: str) -> N
     )
 
 
+def _login_policy(settings: Settings) -> users.LoginPolicy:
+    return users.LoginPolicy(max_failures=settings.login_max_failures, window=settings.login_window)
+
+
 def _log_in(request: Request, ctx: AppContext, username: str, password: str) -> tuple[UserOut | None, str | None]:
-    """Check the credentials and open a session; a session the browser already had is ended first."""
+    """Check the credentials and open a session; a session the browser already had is ended first.
+
+    Two transactions on purpose: the throttle's decision (and this attempt, counted as a failure until
+    proved otherwise) is committed before the password is hashed, so parallel guesses see each other.
+    Raises LoginThrottledError after that commit, so the refusal's audit event is kept.
+    """
+    with transaction(ctx.sessions) as session:
+        attempt = users.begin_login(session, username, policy=_login_policy(ctx.settings))
+    if attempt.retry_after_seconds is not None:
+        raise LoginThrottledError(attempt.retry_after_seconds)
     old = token_from_cookie(ctx.settings, request.cookies.get(SESSION_COOKIE))
     with transaction(ctx.sessions) as session:
-        user = users.authenticate(session, username, password)
+        user = users.authenticate(session, username, password, attempt=attempt)
         if user is None:
             return None, None
         if old is not None:
@@ -116,9 +132,14 @@ def _log_in(request: Request, ctx: AppContext, username: str, password: str) -> 
         return _user_out(session, user), token
 
 
-@router.post("/api/v1/login", response_model=UserOut)
+@router.post("/api/v1/login", response_model=UserOut,
+             responses={429: {"description": "too many failed log-ins for this user name (CW704); see Retry-After"}})
 def login(body: LoginRequest, request: Request, response: Response, ctx: ContextDep) -> UserOut:
-    """Log in with a user name and password; sets the session cookie and answers who you are."""
+    """Log in with a user name and password; sets the session cookie and answers who you are.
+
+    401 for a wrong name or password; 429 (CW704, with ``Retry-After`` in seconds) once the name has
+    too many recent failures, whatever the password.
+    """
     user, token = _log_in(request, ctx, body.username, body.password)
     if user is None or token is None:
         raise AuthenticationError(WRONG_CREDENTIALS)
@@ -143,9 +164,14 @@ def login_form(
     password: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)],
     next: Annotated[str | None, Form()] = None,  # noqa: A002 - the conventional field name
 ) -> RedirectResponse:
-    """The browser's log-in form: on success go to ``next``; on failure back to the form, flagged."""
+    """The browser's log-in form: on success go to ``next``; on failure back to the form, flagged
+    (``failed=1``, or ``throttled=N`` for the minutes a throttled name must wait)."""
     target = safe_next(next or request.query_params.get("next"))
-    user, token = _log_in(request, ctx, username, password)
+    try:
+        user, token = _log_in(request, ctx, username, password)
+    except LoginThrottledError as refused:
+        return RedirectResponse(f"/login?throttled={refused.retry_after_minutes}&next={quote(target, safe='')}",
+                                status_code=303)
     if user is None or token is None:
         return RedirectResponse(f"/login?failed=1&next={quote(target, safe='')}", status_code=303)
     response = RedirectResponse(target, status_code=303)

@@ -1,7 +1,8 @@
 """One JSON error shape for every failure: ``{"error": {"code", "message", "details"}}``.
 
 Domain errors (``ClwstwrError``) become 4xx with their stable code and a message written for the
-person who sent the request; request validation errors name the field; anything unexpected is logged
+person who sent the request (and any HTTP headers the error carries in ``headers``, e.g. a throttled
+log-in's ``Retry-After``); request validation errors name the field; anything unexpected is logged
 with its traceback and answered with a generic 500 that reveals nothing internal.
 """
 
@@ -24,6 +25,7 @@ _STATUS_BY_CODE = {
     "CW440": 503,  # PDF export: Chromium missing or failed -- the service, not the request, is at fault
     "CW600": 422, "CW610": 404, "CW611": 409, "CW612": 404,
     "CW700": 401, "CW701": 403,  # not logged in / role may not do this (api.access)
+    "CW704": 429,  # too many failed log-ins for this user name (store.users); carries Retry-After
 }
 
 
@@ -38,7 +40,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClwstwrError)
     async def domain_error(_request: Request, exc: ClwstwrError) -> JSONResponse:
         details = getattr(exc, "details", None)  # e.g. a stale edit's latest version, for the client to reload
-        return JSONResponse(error_body(exc.code, str(exc), details), status_code=_STATUS_BY_CODE.get(exc.code, 422))
+        headers = getattr(exc, "headers", None)  # e.g. Retry-After on a throttled log-in
+        return JSONResponse(error_body(exc.code, str(exc), details), status_code=_STATUS_BY_CODE.get(exc.code, 422),
+                            headers=dict(headers) if headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=8.0, gt=0, description="how long a log-in lasts before the user must log in again (CLWSTWR_SESSION_HOURS)"
     )
+    # Password guessing: after this many failed log-ins for one user name within the window, log-ins for
+    # that name are refused (HTTP 429) until the oldest failure leaves the window or an administrator
+    # sets the password. Five in fifteen minutes forgives typos and stops a guesser at ~480 tries a day.
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="failed log-ins per user name within the window before that name is refused (CLWSTWR_LOGIN_MAX_FAILURES)",
+    )
+    login_window_minutes: float = Field(
+        default=15.0, gt=0,
+        description="the window failed log-ins are counted over, in minutes (CLWSTWR_LOGIN_WINDOW_MINUTES)",
+    )
 
     @property
     def is_development(self) -> bool:
@@ -68,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(hours=self.session_hours)
+
+    @property
+    def login_window(self) -> timedelta:
+        return timedelta(minutes=self.login_window_minutes)
 
     def check_secure(self) -> None:
         """Refuse to serve outside development with the placeholder or a short secret key.

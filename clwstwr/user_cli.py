@@ -149,7 +149,8 @@ def disable_command(state: _CliState, username: str, by: str | None) -> None:
 @_BY
 @click.pass_obj
 def set_password_command(state: _CliState, username: str, password_stdin: bool, by: str | None) -> None:
-    """Give USERNAME a new password; their open sessions end."""
+    """Give USERNAME a new password; their open sessions end and their failed log-ins are forgotten
+    (so a user refused for too many failed log-ins can log in at once)."""
 
     def action() -> None:
         password = _read_password(password_stdin)
@@ -159,6 +160,6 @@ def set_password_command(state: _CliState, username: str, password_stdin: bool, 
                 record = users.set_password(session, username, password, actor=_by(by))
         finally:
             ctx.close()
-        click.echo(f"password of {record.username!r} changed")
+        click.echo(f"password of {record.username!r} changed; its open sessions ended and failed log-ins cleared")
 
     _run(state, action)

@@ -30,6 +30,7 @@ Hierarchy (codes are grouped by hundreds, one block per area)::
     ├── PermissionDeniedError          CW701  api.auth: logged in, but the role may not do this
     ├── InsecureSettingsError          CW702  clwstwr.settings: a placeholder secret outside development
     ├── UserAccountError               CW703  store.users: a bad user name, role or password, or no such user
+    ├── LoginThrottledError            CW704  store.users: too many failed log-ins for a user name lately (HTTP 429)
     ├── CodingError                    CW710  store.workspace: a coding decision that cannot be recorded
     ├── AgreementError                 CW711  clwstwr.agreement_coefficients: coding records agreement cannot be computed from
     └── QdpxError                      CW800  clwstwr.refi_qda: a .qdpx file that is not a valid REFI-QDA project

@@ -7,8 +7,13 @@ Why these choices:
   breaking stored hashes: verification reads the parameters from the stored string.
 - Session tokens are random (256 bits) and only their SHA-256 is stored: a leaked database copy holds
   no usable token, and a fast hash is enough because the token, unlike a password, cannot be guessed.
-- Every change (account created, password set, disabled, round granted, logged in/out, failed log-in)
-  appends an ``events`` row. No event ever carries a password or a hash.
+- Every change (account created, password set, disabled, round granted, logged in/out, failed or
+  throttled log-in) appends an ``events`` row. No event ever carries a password or a hash.
+- Password guessing is slowed per user name: once a name has ``max_failures`` failed log-ins inside
+  the window, further log-ins for it are refused before any password is checked (``begin_login``).
+  Names that are accounts and names that are not are treated alike, so the refusal does not tell a
+  guesser which names exist. Failures are rows (``login_failures``), keyed by the SHA-256 of the name
+  as typed, never the name itself (it may be a password typed in the wrong box).
 
 Functions take a Session and plain values and return plain frozen records; callers own the transaction.
 """
@@ -18,20 +23,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from corpora.errors import ClwstwrError
 
 from .rounds import require_round
 from .schema import Event, Round, utcnow
-from .user_tables import RoundGrant, User, UserSession
+from .user_tables import LoginFailure, RoundGrant, User, UserSession
 
 # What each role is for (the issue's words); the order is the order lists and tables show them in.
 ROLES: Mapping[str, str] = {
@@ -58,6 +64,61 @@ class UserAccountError(ClwstwrError):
     """An account request that cannot be done: a bad user name, role or password, or no such user."""
 
     code = "CW703"
+
+
+class LoginThrottledError(ClwstwrError):
+    """Too many failed log-ins for this user name lately: wait, or ask an administrator (HTTP 429).
+
+    Built from the seconds to wait so the API can send them as ``Retry-After`` (``headers``) and in the
+    error's ``details``; the message gives whole minutes, which is what a person can act on.
+    """
+
+    code = "CW704"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+        self.retry_after_minutes = math.ceil(self.retry_after_seconds / 60)
+        super().__init__(throttled_message(self.retry_after_minutes))
+        self.details = {"retry_after_seconds": self.retry_after_seconds}
+        self.headers = {"Retry-After": str(self.retry_after_seconds)}
+
+
+def throttled_message(minutes: int) -> str:
+    """The one wording of a throttled log-in, shared by the JSON answer and the log-in page."""
+    unit = "minute" if minutes == 1 else "minutes"
+    return (f"too many failed log-ins for this user name; try again in {minutes} {unit} "
+            "or ask an administrator")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How much guessing a user name tolerates: ``max_failures`` failed log-ins within ``window``.
+
+    A value object (built from ``Settings`` by the API) so the store does not read settings itself.
+    """
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+    def __post_init__(self) -> None:
+        if self.max_failures < 1:
+            raise ValueError(f"login policy: max_failures must be at least 1, got {self.max_failures}")
+        if self.window <= timedelta(0):
+            raise ValueError(f"login policy: window must be positive, got {self.window}")
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What ``begin_login`` decided: refused (``retry_after_seconds`` set, nothing counted) or let
+    through, in which case the attempt is already stored as a failure until the password proves right."""
+
+    username_key: str
+    at: datetime
+    retry_after_seconds: int | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after_seconds is not None
 
 
 @dataclass(frozen=True)
@@ -215,12 +276,16 @@ def list_users(session: Session) -> list[UserRecord]:
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str) -> UserRecord:
-    """Replace the password and end the user's open sessions (a reset should lock out whoever had it)."""
+    """Replace the password, end the user's open sessions (a reset should lock out whoever had it) and
+    clear the name's failed log-ins: the reset is what "ask an administrator" means to a throttled
+    user, so it must let them straight back in."""
     user = _require_user(session, username)
     user.password_hash = hash_password(_valid_password(password, user.username))
     ended = _revoke_all(session, user.id)
+    cleared = clear_login_failures(session, user.username)
     session.add(Event(actor=actor, kind="user.password_set",
-                      payload={"username": user.username, "sessions_ended": ended}))
+                      payload={"username": user.username, "sessions_ended": ended,
+                               "login_failures_cleared": cleared}))
     session.flush()
     return _record(user)
 
@@ -284,26 +349,100 @@ def can_see_round(session: Session, user: UserRecord, round_name: str) -> bool:
 # ------------------------------------------------------------------------------------------ log-in
 
 
-def authenticate(session: Session, username: str, password: str) -> UserRecord | None:
+def username_key(username: str) -> str:
+    """What ``login_failures`` stores for a typed name: SHA-256 (hex) of the normalised name.
+
+    Normalised as accounts are ("Alice " and "alice" are one name), so a guesser cannot dodge the count
+    by changing case; hashed so that a password typed into the user-name box is not kept in clear.
+    """
+    return hashlib.sha256(normalise_username(username).encode("utf-8")).hexdigest()
+
+
+def _utc(now: datetime | None) -> datetime:
+    """``now`` (or the clock) in UTC: stored times are UTC, and SQLite compares them as text."""
+    return _aware(now or utcnow()).astimezone(timezone.utc)
+
+
+def login_wait(session: Session, username: str, *, policy: LoginPolicy, now: datetime | None = None) -> timedelta | None:
+    """How long ``username`` must wait before it may try to log in again, or None if it may now.
+
+    It must wait while it has ``max_failures`` or more failures newer than ``now - window``; the wait
+    ends when enough of them leave the window to bring the count below the limit (with exactly
+    ``max_failures`` failures, when the oldest leaves). Reads only; used by ``begin_login``.
+    """
+    now = _utc(now)
+    times = list(session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.username_key == username_key(username), LoginFailure.at > now - policy.window)
+        .order_by(LoginFailure.at)
+    ))
+    if len(times) < policy.max_failures:
+        return None
+    leaving = _aware(times[len(times) - policy.max_failures])
+    return max(leaving + policy.window - now, timedelta(seconds=1))
+
+
+def begin_login(session: Session, username: str, *, policy: LoginPolicy, now: datetime | None = None) -> LoginAttempt:
+    """The throttle, before any password is checked: refuse a name with too many recent failures, or
+    count this attempt as a failure now (``authenticate`` deletes it if the password proves right).
+
+    Why count before checking: the caller commits this transaction before hashing the password, so
+    guesses sent in parallel each see the others' rows; counting only afterwards would let every
+    request that arrived during the hashing through. A refusal appends ``user.login_throttled`` (with
+    the account's name only when the name is an account, as ``user.login_failed`` does) and counts
+    nothing, so waiting out the window always works. Rows older than the window are pruned here.
+    """
+    now = _utc(now)
+    key = username_key(username)
+    wait = login_wait(session, username, policy=policy, now=now)
+    if wait is not None:
+        seconds = math.ceil(wait.total_seconds())
+        payload: dict[str, object] = {"retry_after_seconds": seconds}
+        known = session.scalar(select(User.username).where(User.username == normalise_username(username)))
+        if known is not None:
+            payload = {"username": known, **payload}
+        session.add(Event(actor="anonymous", kind="user.login_throttled", payload=payload))
+        session.flush()
+        return LoginAttempt(username_key=key, at=now, retry_after_seconds=seconds)
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
+    session.add(LoginFailure(username_key=key, at=now))
+    session.flush()
+    return LoginAttempt(username_key=key, at=now)
+
+
+def clear_login_failures(session: Session, username: str) -> int:
+    """Forget the name's failed log-ins (a success, or an administrator's password reset); how many."""
+    result = session.execute(delete(LoginFailure).where(LoginFailure.username_key == username_key(username)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def authenticate(session: Session, username: str, password: str, *, attempt: LoginAttempt | None = None,
+                 now: datetime | None = None) -> UserRecord | None:
     """The user if the name and password match an active account, else None (and a failure event).
 
     Unknown name, wrong password and disabled account all return None after the same amount of
-    hashing work; only the audit log says which it was.
+    hashing work; only the audit log says which it was. A failure leaves one ``login_failures`` row for
+    the name as typed -- the one ``begin_login`` already wrote when ``attempt`` is given (the web log-in
+    always goes through it; this function does not throttle by itself) -- and a success deletes the
+    name's rows, so only consecutive failures count.
     """
+    if attempt is not None and attempt.throttled:
+        raise ValueError("authenticate: this log-in attempt was throttled; its password must not be checked")
     user = session.scalar(select(User).where(User.username == normalise_username(username)))
     if user is None:
         _spend_hash_time(password)
-        session.add(Event(actor="anonymous", kind="user.login_failed", payload={"reason": "unknown user name"}))
-        session.flush()
-        return None
-    if not verify_password(user.password_hash, password):
-        reason = "wrong password"
+        payload: dict[str, object] = {"reason": "unknown user name"}
+    elif not verify_password(user.password_hash, password):
+        payload = {"username": user.username, "reason": "wrong password"}
     elif not user.active:
-        reason = "account disabled"
+        payload = {"username": user.username, "reason": "account disabled"}
     else:
+        clear_login_failures(session, username)
+        session.flush()
         return _record(user)
-    session.add(Event(actor="anonymous", kind="user.login_failed",
-                      payload={"username": user.username, "reason": reason}))
+    if attempt is None:
+        session.add(LoginFailure(username_key=username_key(username), at=_utc(now)))
+    session.add(Event(actor="anonymous", kind="user.login_failed", payload=payload))
     session.flush()
     return None
 

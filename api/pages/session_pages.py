@@ -52,10 +52,27 @@ def login_page(
     user: OptionalUserDep,
     next: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: A002 - the conventional name
     failed: Annotated[str | None, Query(max_length=5)] = None,
+    throttled: Annotated[str | None, Query(max_length=5)] = None,
 ) -> HTMLResponse:
-    """The log-in form; POST /login (``api.auth``) checks it and comes back here flagged on failure."""
-    status = 401 if failed else 200
-    return render(request, "login.html.j2", user, status_code=status, next=safe_next(next), failed=bool(failed))
+    """The log-in form; POST /login (``api.auth``) checks it and comes back here flagged on failure:
+    ``failed=1`` for a wrong name or password, ``throttled=N`` when the name must wait N minutes.
+
+    ``throttled`` is read leniently (anything but a whole number of minutes shows the message without
+    a number) because it arrives in a URL anyone can edit; the page still says what happened.
+    """
+    notice = _throttled_notice(throttled) if throttled is not None else None
+    status = 429 if notice else 401 if failed else 200
+    return render(request, "login.html.j2", user, status_code=status, next=safe_next(next),
+                  failed=bool(failed) and notice is None, throttled_message=notice)
+
+
+def _throttled_notice(minutes: str) -> str:
+    """The sentence the page shows: the same words as the API's CW704 message (``store.users``)."""
+    if minutes.isascii() and minutes.isdigit() and int(minutes) >= 1:
+        text = users.throttled_message(int(minutes))
+    else:
+        text = "too many failed log-ins for this user name; try again later or ask an administrator"
+    return text[0].upper() + text[1:] + "."
 
 
 @router.get("/", response_class=HTMLResponse)
