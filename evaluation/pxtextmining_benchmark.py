@@ -48,7 +48,10 @@ LEARNING_CURVE_SIZES = (10, 20, 50, 100)
 LEARNING_CURVE_SEEDS = (0, 1, 2)
 NOT_ANSWERED = "Did not answer"
 
-#: Our configuration, chosen by 5-fold cross-validation on the training rows only (never on test).
+#: Our configuration, chosen on the training rows only (never on test): the heads and stacker by 5-fold
+#: cross-validation; ``min_labels`` 0 (no label forced onto a comment no theme clears) by
+#: ``evaluation/pxtextmining_training_rows_ablation.py``, which beat 1 on all three 80/20 splits
+#: (+0.011, +0.010, +0.007 macro-F1) with "Did not answer" dropped from validation, as from test.
 OURS_PARAMS: dict[str, object] = {
     "text_C": 2.0,
     "embedding_C": 3.0,
@@ -57,7 +60,7 @@ OURS_PARAMS: dict[str, object] = {
     "stacker_C": 0.1,
     "char_ngrams": True,
     "n_folds": 5,
-    "min_labels": 1,
+    "min_labels": 0,
 }
 
 
