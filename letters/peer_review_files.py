@@ -24,7 +24,10 @@ from corpora.errors import CodebookError
 
 from .letter_model import PeerReview, PeerReviewError
 
-__all__ = ["NOTES_TYPES", "RECORD_TYPES", "TRANSITION_YEAR_OUTCOMES", "read_notes", "read_peer_review", "resolve_health_board"]
+__all__ = [
+    "NOTES_TYPES", "RECORD_TYPES", "TRANSITION_YEAR_OUTCOMES", "check_outcomes", "normalise_outcomes", "read_notes",
+    "read_peer_review", "resolve_health_board",
+]
 
 NOTES_TYPES = (".txt", ".md", ".docx")
 RECORD_TYPES = (".yaml", ".yml", ".json")
@@ -136,6 +139,25 @@ def _outcome_id(value: Any) -> Any:
     return f"{match.group(1).lower()}-{int(match.group(2))}" if match else value
 
 
+def normalise_outcomes(data: dict[str, Any]) -> None:
+    """Outcomes as ids, in place: ``PCMW 7`` -> ``pcmw-7``; none given and a board resolved -> that
+    board's Appendix B allocation. Shared by files and the API, so both read a record alike."""
+    if not data.get("outcomes") and data.get("health_board") in TRANSITION_YEAR_OUTCOMES:
+        data["outcomes"] = list(TRANSITION_YEAR_OUTCOMES[data["health_board"]])
+    elif isinstance(data.get("outcomes"), (list, tuple)):
+        data["outcomes"] = [_outcome_id(o) for o in data["outcomes"]]
+
+
+def check_outcomes(review: PeerReview, codebook: Codebook, where: str) -> PeerReview:
+    """``review`` if every outcome is one of the codebook's, else a PeerReviewError naming the field."""
+    try:
+        for outcome in review.outcomes:
+            codebook.outcome(outcome)
+    except CodebookError as exc:
+        raise PeerReviewError(f"{where}: field 'outcomes': {exc}") from None
+    return review
+
+
 def read_peer_review(path: Path, codebook: Codebook | None = None) -> PeerReview:
     """A peer-review record from a ``.yaml``/``.yml``/``.json`` file, with its notes read in.
 
@@ -171,17 +193,8 @@ def read_peer_review(path: Path, codebook: Codebook | None = None) -> PeerReview
             data["health_board"] = resolve_health_board(data["health_board"], codebook)
         except PeerReviewError as exc:
             raise PeerReviewError(f"{where}: {exc}") from None
-    if not data.get("outcomes") and data.get("health_board") in TRANSITION_YEAR_OUTCOMES:
-        data["outcomes"] = list(TRANSITION_YEAR_OUTCOMES[data["health_board"]])
-    elif isinstance(data.get("outcomes"), (list, tuple)):
-        data["outcomes"] = [_outcome_id(o) for o in data["outcomes"]]
-    review = PeerReview.from_dict(data, where)
-    try:
-        for outcome in review.outcomes:
-            codebook.outcome(outcome)
-    except CodebookError as exc:
-        raise PeerReviewError(f"{where}: field 'outcomes': {exc}") from None
-    return review
+    normalise_outcomes(data)
+    return check_outcomes(PeerReview.from_dict(data, where), codebook, where)
 
 
 def _parse_record(where: str, raw: bytes, *, json_record: bool) -> dict[str, Any]:

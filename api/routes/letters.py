@@ -22,13 +22,12 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from corpora.codebook import Codebook
-from corpora.errors import CodebookError
 from letters.letter_docx import letter_docx
 from letters.letter_drafting import draft_letter
 from letters.letter_model import LetterDraft, PeerReview, PeerReviewError
 from letters.letter_rendering import render_letter_html, render_letter_text
 from letters.pdf_export import html_to_pdf
-from letters.peer_review_files import TRANSITION_YEAR_OUTCOMES, read_notes, resolve_health_board
+from letters.peer_review_files import check_outcomes, normalise_outcomes, read_notes, resolve_health_board
 from store import letters as repo
 from store.database import transaction
 
@@ -58,8 +57,6 @@ MEDIA_TYPES = {
 # ---------------------------------------------------------------------------------------- validation
 
 
-_OUTCOME_REF = re.compile(r"^\s*(pcmw|acd)[\s_-]*(?:outcome\s*)?(\d{1,2})\s*$", re.IGNORECASE)
-
 
 def validate_review(codebook: Codebook, record: dict[str, Any]) -> PeerReview:
     """A checked ``PeerReview`` from a plain mapping, read the way ``clwstwr letter --review`` reads a
@@ -68,27 +65,14 @@ def validate_review(codebook: Codebook, record: dict[str, Any]) -> PeerReview:
     data = dict(record)
     if isinstance(data.get("health_board"), str) and data["health_board"].strip():
         data["health_board"] = resolve_health_board(data["health_board"], codebook)
-    if not data.get("outcomes") and data.get("health_board") in TRANSITION_YEAR_OUTCOMES:
-        data["outcomes"] = list(TRANSITION_YEAR_OUTCOMES[data["health_board"]])
-    elif isinstance(data.get("outcomes"), (list, tuple)):
-        data["outcomes"] = [_outcome_ref(o) for o in data["outcomes"]]
+    normalise_outcomes(data)
     if isinstance(data.get("notes"), str):
         data["notes"] = data["notes"].replace("\r\n", "\n").replace("\r", "\n")
     review = PeerReview.from_dict(data)
     for key in ("cluster", "chair", "sppc_representative", "reviewing"):
         if len(getattr(review, key)) > MAX_NAME_CHARS:
             raise PeerReviewError(f"peer review: field '{key}' is longer than {MAX_NAME_CHARS} characters")
-    try:
-        for outcome in review.outcomes:
-            codebook.outcome(outcome)
-    except CodebookError as exc:
-        raise PeerReviewError(f"peer review: field 'outcomes': {exc}") from None
-    return review
-
-
-def _outcome_ref(value: Any) -> Any:
-    match = _OUTCOME_REF.match(str(value))
-    return f"{match.group(1).lower()}-{int(match.group(2))}" if match else value
+    return check_outcomes(review, codebook, "peer review")
 
 
 def _review_out(stored: repo.StoredReview) -> dict[str, Any]:
