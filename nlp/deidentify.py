@@ -21,6 +21,10 @@ PERSON          spaCy NER and proper-noun tags, titles ("Dr"), built-in given na
                 name (all in ``nlp.person_names``); ``KnownNames.people``
 ==============  =========================================================================
 
+spaCy's models run only on texts with a word that could be part of a name (``may_hold_a_name``):
+an answer whose capitalised words are all sentence openers, roles, calendar words or acronyms
+("Honestly, the PCPG ...") cannot yield a person, so it is tokenised only.
+
 Overlaps resolve deterministically: the longer span wins, then the kind earlier in ``KIND_ORDER``,
 then the earlier start. The output text is the input with the chosen spans replaced and nothing
 else changed: no Unicode normalisation, so Welsh text outside a placeholder is byte-identical.
@@ -55,11 +59,13 @@ from nlp.identifier_patterns import (
 from nlp.person_names import (
     GIVEN_NAMES,
     SURNAMES,
+    candidate_words,
     clean_ner_person,
     find_coordinated_names,
     find_cued_names,
     find_listed_names,
     find_titled_names,
+    is_name_word,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +82,7 @@ __all__ = [
     "Replacement",
     "SpanOutOfRangeError",
     "load_spacy_pipeline",
+    "may_hold_a_name",
     "use_numpy_matmul",
 ]
 
@@ -304,6 +311,33 @@ def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = froz
     return [run for run, common in zip(runs, everyday) if not common]
 
 
+def _is_acronym(word: str, common_words: frozenset[str]) -> bool:
+    """"GMS", "PCPG", "GPs": capitals only (a plural "s" aside). Up to three letters always, longer
+    ones unless they spell an everyday word or a listed name ("JONES", "JOHN" could be a name)."""
+    core = word[:-1] if len(word) >= 3 and word.endswith("s") else word
+    if len(core) < 2 or not core.isupper():
+        return False
+    title = core.capitalize()
+    if title in GIVEN_NAMES or title in SURNAMES:
+        return False
+    return len(core) <= 3 or core.casefold() not in common_words
+
+
+def may_hold_a_name(text: str, common_words: frozenset[str]) -> bool:
+    """False when no word of ``text`` could be part of somebody's name, so NER need not run.
+
+    Why it is safe: a NER or proper-noun span is kept only if it holds a word for which
+    ``is_name_word`` is true (``clean_ner_person``), and that excludes lower-case words, digits,
+    contractions and ``NOT_NAME`` (roles, calendar words, closed-class words that start sentences).
+    The only such words left here are acronyms, which are not names. So on these texts NER can
+    only have added false positives ("Honestly" or "PCPG" read as a person), and skipping it -- the
+    costliest step of de-identification -- loses no name. About half of everyday answers are like
+    this; any capitalised word that is neither listed nor an acronym ("Patients", "Cardiff",
+    "John") sends the text through NER as before.
+    """
+    return any(is_name_word(w) and not _is_acronym(w, common_words) for w in candidate_words(text))
+
+
 def _separable_tagging(nlp: spacy.Language) -> list[str]:
     """The tagging components, when they can run after NER and only on some texts: NER must have
     token vectors of its own (as the packaged English pipelines do), not listen to the shared
@@ -335,6 +369,7 @@ class Deidentifier:
         self._known_patterns = _compile_known(known)
         self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
         self._tagging = _separable_tagging(nlp)
+        self._skip_nameless = True  # see ``may_hold_a_name``; tests turn it off to compare
         if "ner" not in nlp.pipe_names:
             warnings.warn(
                 f"spaCy pipeline {nlp.meta.get('name', '?')!r} has no 'ner' component: people's "
@@ -371,17 +406,25 @@ class Deidentifier:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
-        if not self._tagging:
-            docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable))
-        else:  # NER first; tags only for the texts where a proper-noun tag could still add a name
-            docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable + self._tagging))
-            need = [i for i, doc in enumerate(docs) if _needs_tags(doc, self.common_words)]
-            tagged = [docs[i] for i in need]
-            for name in self._tagging:
-                tagged = list(self.nlp.get_pipe(name).pipe(tagged, batch_size=batch_size))
-            for i, doc in zip(need, tagged):
-                docs[i] = doc
+        # spaCy's models only for texts with a word that could be a name; the rest are tokenised only
+        named = [i for i, t in enumerate(texts) if not self._skip_nameless or may_hold_a_name(t, self.common_words)]
+        docs = [self.nlp.make_doc(t) for t in texts]
+        for i, doc in zip(named, self._analyse([texts[i] for i in named], batch_size)):
+            docs[i] = doc
         return [self._detect(text, doc) for text, doc in zip(texts, docs)]
+
+    def _analyse(self, texts: list[str], batch_size: int) -> list[spacy.tokens.Doc]:
+        if not self._tagging:
+            return list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable))
+        # NER first; tags only for the texts where a proper-noun tag could still add a name
+        docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable + self._tagging))
+        need = [i for i, doc in enumerate(docs) if _needs_tags(doc, self.common_words)]
+        tagged = [docs[i] for i in need]
+        for name in self._tagging:
+            tagged = list(self.nlp.get_pipe(name).pipe(tagged, batch_size=batch_size))
+        for i, doc in zip(need, tagged):
+            docs[i] = doc
+        return docs
 
 
 def load_spacy_pipeline(name: str = DEFAULT_PIPELINE) -> spacy.Language:

@@ -32,6 +32,7 @@ __all__ = [
     "find_listed_names",
     "find_protected",
     "find_titled_names",
+    "candidate_words",
     "is_name_word",
 ]
 
@@ -43,7 +44,8 @@ TITLES = frozenset(
 _PARTICLES = frozenset("ap ab ferch verch van von de der le la".split())
 
 # Capitalised words that are never part of a person's name in this domain: roles, organisation
-# words, calendar words, and English and Welsh words that start sentences.
+# words, calendar words, and English and Welsh words that start sentences (closed-class words and
+# sentence adverbs; not "will", "may", "grace" or other words that are also given names).
 NOT_NAME = frozenset(
     """
     dr mr mrs ms miss mx prof professor nurse cllr councillor sister sir dame rev revd doctor
@@ -71,6 +73,18 @@ NOT_NAME = frozenset(
     mae roedd bydd mi fe y yr yn ar gyda diolch i o ac ond hefyd dyma nid dydy rydym rydyn ein eu
     ei fy dy clwstwr bwrdd iechyd meddyg meddygfa nyrs arweinydd rheolwr gofal sylfaenol cymuned
     cyngor prifysgol cymraeg saesneg gan am wedi bod nad os pan mewn trwy gwaith tîm grŵp
+    my me you your himself herself itself ourselves themselves over under above below about across
+    against among around between through within without into onto upon via per so nor yet though
+    although because unless whereas whether than then now just only already again still even
+    perhaps maybe none nothing something anything everything someone anyone everyone nobody
+    somebody anybody everybody any much few several such other another either neither own same is
+    are was were be been being have has had do does did can could would should must might shall
+    honestly mostly generally currently recently unfortunately sometimes often usually really
+    definitely probably certainly clearly finally initially additionally similarly obviously
+    ultimately basically essentially personally frankly fortunately sadly actually especially
+    particularly largely partly partially mainly slightly very too quite rather fairly almost
+    yeah ok okay well second third last next lastly firstly secondly thirdly four five six seven
+    eight nine ten
     """.split()
 )
 
@@ -128,6 +142,11 @@ _WELSH_IN = frozenset(("ym", "yng"))
 _LETTERS = r"(?:[^\W\d_][\u0300-\u036f]*)+"
 _WORD = re.compile(_LETTERS + r"(?:['’\-]" + _LETTERS + r")*")
 _POSSESSIVE = ("'s", "’s")
+
+
+def candidate_words(text: str) -> list[str]:
+    """The words of ``text`` as the name finders here see them (a possessive "'s" left off)."""
+    return [text[s:e] for s, e in _words(text)]
 
 
 def _words(text: str) -> list[tuple[int, int]]:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import spacy
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpora.errors import ClwstwrError
-from nlp.common_words import words_from_vocabulary
+from nlp.common_words import common_english_words, words_from_vocabulary
 from nlp.deidentify import (
     DeidentifiedText,
     Deidentifier,
@@ -22,6 +23,7 @@ from nlp.deidentify import (
     Replacement,
     SpanOutOfRangeError,
     load_spacy_pipeline,
+    may_hold_a_name,
 )
 from nlp.identifier_patterns import nhs_number_is_valid
 
@@ -39,6 +41,7 @@ def _blank_deidentifier(known: KnownNames = KNOWN) -> Deidentifier:
 
 
 LABELLED_SET = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "deid_labelled.jsonl"
+HOLDOUT = LABELLED_SET.with_name("holdout_answers.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -436,3 +439,53 @@ def test_deidentify_tags_only_where_needed_gives_the_full_pipelines_result(train
     full._tagging = []  # the whole pipeline on every text, as before the shortcut
     assert trained._tagging == ["tok2vec", "tagger"]
     assert trained.pipe(texts) == full.pipe(texts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "John has been brilliant at chairing the meetings.",  # an everyday word, but a name
+        "We met with Mark and the team.",
+        "Honestly, we asked Gwenllian.",
+        "JONES did it all.",  # capitals, but a surname
+        "Patients like the new service.",  # not a name, but not a listed word: NER decides
+        "The hub in Cardiff is busy.",
+    ],
+)
+def test_texts_that_may_hold_a_name_go_through_ner(text: str) -> None:
+    assert may_hold_a_name(text, common_english_words())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly, the funding is short; GPs and the PCPG cannot attend in March.",
+        "- PMs have no time to attend\n- nothing new started this year",
+        "As a practice manager I'd say nobody is clear what the cluster is for.",
+        "mostly fine. we would like recurrent funding (ref 467337).",
+    ],
+)
+def test_texts_without_a_possible_name_skip_ner(text: str) -> None:
+    assert not may_hold_a_name(text, common_english_words())
+
+
+@pytest.mark.slow
+def test_skipping_ner_where_no_name_is_possible_loses_no_name(trained: Deidentifier) -> None:
+    """NER is skipped on texts where no word could be part of a name. On the labelled set that must
+    change nothing; on held-out answers it may only drop false positives (acronyms read as people)."""
+    labelled = [json.loads(line)["text"] for line in LABELLED_SET.read_text(encoding="utf-8").splitlines() if line]
+    held_out = [a["text"] for a in yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["answers"]]
+    full = Deidentifier(trained.nlp, KNOWN)
+    full._skip_nameless = False
+    assert trained.pipe(labelled) == full.pipe(labelled)
+    skipped = [t for t in held_out if not may_hold_a_name(t, trained.common_words)]
+    assert len(skipped) >= len(held_out) // 4  # the shortcut is used, not dead code
+    for text, fast, slow in zip(held_out, trained.pipe(held_out), full.pipe(held_out)):
+        assert set(fast.replacements) <= set(slow.replacements), text
+        for r in set(slow.replacements) - set(fast.replacements):
+            assert text[r.start:r.end] in ("PMs", "DNs"), text
+
+
+def test_acronyms_of_roles_are_not_taken_for_people(trained: Deidentifier) -> None:
+    text = "- PMs have no time to attend, 1pm meetings are the worst\n- DNs doing bloods on top"
+    assert trained(text).text == text
