@@ -43,6 +43,7 @@ from typing import Any
 import spacy
 
 from corpora.sample_round import load_clusters
+from nlp.common_words import common_english_words
 from nlp.deidentify import (
     DEFAULT_PIPELINE,
     KIND_ORDER,
@@ -50,6 +51,7 @@ from nlp.deidentify import (
     KnownNames,
     NoNamedEntitiesWarning,
     load_spacy_pipeline,
+    may_hold_a_name,
 )
 from nlp.person_names import GIVEN_NAMES, SURNAMES
 
@@ -225,6 +227,32 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Answer sets for how often spaCy is needed at all (``may_hold_a_name``), beside the labelled set.
+ANSWER_SETS = (
+    "corpora/sample/answers_barriers.yaml",
+    "corpora/sample/answers_enablers.yaml",
+    "corpora/training/answers_barriers_diverse.yaml",
+    "corpora/training/answers_enablers_diverse.yaml",
+    "evaluation/data/holdout_answers.yaml",
+)
+
+
+def ner_needed(examples: list[Example]) -> dict[str, dict[str, Any]]:
+    """Per text set, how many texts have a word that could be a name, so de-identification runs NER
+    on them; the others are tokenised only (see ``nlp.deidentify.may_hold_a_name``)."""
+    import yaml
+
+    common = common_english_words()
+    sets = {str(DATA.relative_to(HERE.parent)): [ex.text for ex in examples]}
+    for rel in ANSWER_SETS:
+        sets[rel] = [a["text"] for a in yaml.safe_load((HERE.parent / rel).read_text(encoding="utf-8"))["answers"]]
+    out = {}
+    for name, texts in sets.items():
+        need = sum(may_hold_a_name(t, common) for t in texts)
+        out[name] = {"texts": len(texts), "ner_runs": need, "share_without_ner": round(1 - need / len(texts), 3)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", default=DEFAULT_PIPELINE, help="spaCy package, or 'blank'")
@@ -261,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "scoring": "overlap: same kind and overlapping spans; exact: same start, end and kind; "
         "removed_any_kind: gold span overlapped by a prediction of any kind",
         "runs": runs,
+        "ner_needed": ner_needed(examples),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
