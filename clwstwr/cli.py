@@ -236,7 +236,9 @@ def rounds_command(state: _State) -> None:
 @click.argument("text", required=False)
 @click.option("--kind", default=None,
               help="Question kind: barrier, barrier_impact, overcoming, enabler, enabler_impact, support_needed "
-                   "(default: all themes). With no TEXT, each input line may carry its own kind.")
+                   "(default: all themes). Give it when known: the six questions' themes overlap, and ranked "
+                   "together they are far less often the one a reviewer codes. With no TEXT, each input line "
+                   "may carry its own kind.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON object (always JSON lines when reading stdin).")
 @click.pass_obj
 def suggest_command(state: _State, text: str | None, kind: str | None, as_json: bool) -> None:

@@ -8,7 +8,9 @@ examples only):
 - top-1 precision: of the answers a reviewer coded with at least one theme, the share whose first
   suggested theme is one of the reviewer's (the product's bar: at least 18 of every 20, 0.90);
 - fits-none accuracy on answers coded with no theme;
-- micro/macro F1 of the suggested sets, per-theme F1; a bootstrap 95% interval for top-1 precision.
+- micro/macro F1 of the suggested sets, per-theme F1; a bootstrap 95% interval for top-1 precision;
+- the same for the bundled suggester given no question (``bundled_without_question``), as
+  ``clwstwr suggest`` without ``--kind`` ranks the themes of all six questions together.
 
     python -m evaluation.theme_holdout [--out evaluation/results/theme_holdout.json]
 """
@@ -22,6 +24,7 @@ import platform
 import random
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -95,6 +98,8 @@ def main() -> None:
         "holdout": {"file": str(HOLDOUT.relative_to(ROOT)), "answers": len(holdout)},
         "bundled": {"training_answers": len(labelled), "fit": bundled.metrics_, **score(bundled, holdout)},
         "codebook_only": {"fit": day_one.metrics_, **score(day_one, holdout)},
+        # `clwstwr suggest` without --kind ranks the themes of all six questions together
+        "bundled_without_question": score(bundled, [replace(a, question_id=None) for a in holdout]),
         "target_top1_precision": 0.90,
         "codebook_version": codebook.version,
         "embedder": embedder.identity,
@@ -103,7 +108,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    for name in ("bundled", "codebook_only"):
+    for name in ("bundled", "codebook_only", "bundled_without_question"):
         r = result[name]
         print(f"{name}: top-1 {r['top1_hits']} = {r['top1_precision']} (95% CI {r['top1_precision_ci95']}); "
               f"fits-none {r['fits_none_accuracy']}; micro-F1 {r['micro_f1']}")
