@@ -261,15 +261,15 @@ def _is_everyday(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
     )
 
 
+def _may_join_a_run(t: spacy.tokens.Token) -> bool:
+    """Capitalised, not an acronym, and not part of an entity of another kind: what a proper-noun
+    tag needs to join a run in ``_proper_noun_runs`` (the tag aside)."""
+    return len(t.text) > 1 and t.ent_type_ in ("", "PERSON") and t.text[:1].isupper() and not t.text.isupper()
+
+
 def _could_start_a_run(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
     """Whether ``t``, if tagged a proper noun, would keep a run in ``_proper_noun_runs`` (tags aside)."""
-    return (
-        len(t.text) > 1
-        and t.ent_type_ in ("", "PERSON")
-        and t.text[:1].isupper()
-        and not t.text.isupper()
-        and not _is_everyday(t, common_words)
-    )
+    return _may_join_a_run(t) and not _is_everyday(t, common_words)
 
 
 def _needs_tags(doc: spacy.tokens.Doc, common_words: frozenset[str]) -> bool:
@@ -292,13 +292,7 @@ def _proper_noun_runs(doc: spacy.tokens.Doc, common_words: frozenset[str] = froz
         return runs
     last = -2
     for t in doc:
-        if not (
-            len(t.text) > 1
-            and t.tag_ in _PROPER_NOUN_TAGS
-            and t.ent_type_ in ("", "PERSON")
-            and t.text[:1].isupper()
-            and not t.text.isupper()
-        ):
+        if t.tag_ not in _PROPER_NOUN_TAGS or not _may_join_a_run(t):
             continue
         common = _is_everyday(t, common_words)
         if t.i == last + 1 and runs:
@@ -407,10 +401,9 @@ class Deidentifier:
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
         # spaCy's models only for texts with a word that could be a name; the rest are tokenised only
-        named = [i for i, t in enumerate(texts) if not self._skip_nameless or may_hold_a_name(t, self.common_words)]
-        docs = [self.nlp.make_doc(t) for t in texts]
-        for i, doc in zip(named, self._analyse([texts[i] for i in named], batch_size)):
-            docs[i] = doc
+        named = [not self._skip_nameless or may_hold_a_name(t, self.common_words) for t in texts]
+        analysed = iter(self._analyse([t for t, n in zip(texts, named) if n], batch_size))
+        docs = [next(analysed) if n else self.nlp.make_doc(t) for t, n in zip(texts, named)]
         return [self._detect(text, doc) for text, doc in zip(texts, docs)]
 
     def _analyse(self, texts: list[str], batch_size: int) -> list[spacy.tokens.Doc]:
