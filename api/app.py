@@ -21,6 +21,7 @@ from .dependencies import authorize
 from .errors import install_error_handlers
 from .routes import letters, rounds, suggest, workspace
 from .schemas import Health
+from .session_cache import SessionCache
 
 
 def create_app(settings: Settings, *, text_models: TextModels | None = None) -> FastAPI:
@@ -40,6 +41,7 @@ def create_app(settings: Settings, *, text_models: TextModels | None = None) -> 
 
     app = FastAPI(title="Clwstwr", version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)],
                   description="Theme suggestions, maturity summaries and documents for Welsh primary care clusters.")
+    app.state.session_cache = SessionCache(settings.session_cache_seconds)
     install_error_handlers(app)
     pages.install_page_errors(app)  # page routes answer errors as pages, the API as JSON
     app.include_router(auth.router)

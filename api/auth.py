@@ -39,6 +39,7 @@ from .dependencies import (
     ActorDep,
     ContextDep,
     CurrentUserDep,
+    session_cache,
     session_cookie_value,
     token_from_cookie,
 )
@@ -129,7 +130,10 @@ def _log_in(request: Request, ctx: AppContext, username: str, password: str) -> 
         if old is not None:
             users.revoke_session(session, old)
         token = users.create_session(session, user, lifetime=ctx.settings.session_lifetime)
-        return _user_out(session, user), token
+        out = _user_out(session, user)
+    if old is not None:
+        session_cache(request).forget_token(old)  # after the commit: a lookup racing it re-remembers it for seconds at most
+    return out, token
 
 
 @router.post("/api/v1/login", response_model=UserOut,
@@ -186,6 +190,7 @@ def logout(request: Request, response: Response, ctx: ContextDep) -> dict[str, s
     if token is not None:
         with transaction(ctx.sessions) as session:
             users.revoke_session(session, token)
+        session_cache(request).forget_token(token)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=not ctx.settings.is_development)
     return {"status": "logged out"}
@@ -222,10 +227,13 @@ def grant_round(username: str, body: GrantRequest, ctx: ContextDep, actor: Actor
 
 
 @admin_router.post("/users/{username}/disable", response_model=UserOut)
-def disable_user(username: str, ctx: ContextDep, actor: ActorDep) -> UserOut:
+def disable_user(username: str, request: Request, ctx: ContextDep, actor: ActorDep) -> UserOut:
     """Refuse this account from now on; its open sessions end at once."""
     with transaction(ctx.sessions) as session:
-        return _user_out(session, users.disable(session, username, actor=actor))
+        record = users.disable(session, username, actor=actor)
+        out = _user_out(session, record)
+    session_cache(request).forget_user(record.id)
+    return out
 
 
 def _csv_cell(value: object) -> str:

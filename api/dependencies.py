@@ -29,6 +29,7 @@ from store.database import transaction
 from store.users import UserRecord
 
 from .access import AuthenticationError, PermissionDeniedError, allows, rule_for
+from .session_cache import SessionCache
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,18 @@ def token_from_cookie(settings: Settings, value: str | None) -> str | None:
 # ------------------------------------------------------------------------------------------ who is calling
 
 
-def _lookup_session(ctx: AppContext, token: str) -> UserRecord | None:
+def _lookup_session(ctx: AppContext, token: str, cache: SessionCache) -> UserRecord | None:
     with transaction(ctx.sessions) as session:
-        return users.lookup_session(session, token)
+        live = users.lookup_live_session(session, token)
+    if live is None:
+        return None
+    cache.put(token, live)
+    return live.user
+
+
+def session_cache(request: Request) -> SessionCache:
+    """This app's ``SessionCache`` (made in ``create_app``)."""
+    return request.app.state.session_cache
 
 
 async def optional_user(request: Request, ctx: ContextDep) -> UserRecord | None:
@@ -84,11 +94,16 @@ async def optional_user(request: Request, ctx: ContextDep) -> UserRecord | None:
 
     async, with only the database query on a worker thread: a plain def here and in the checks
     below cost a thread-pool hop each on every request, and a request without a cookie needs none.
+    A session confirmed in the last few seconds needs neither (``api.session_cache``).
     """
     token = token_from_cookie(ctx.settings, request.cookies.get(SESSION_COOKIE))
     if token is None:
         return None
-    return await run_in_threadpool(_lookup_session, ctx, token)
+    cache = session_cache(request)
+    user = cache.get(token)
+    if user is not None:
+        return user
+    return await run_in_threadpool(_lookup_session, ctx, token, cache)
 
 
 OptionalUserDep = Annotated[UserRecord | None, Depends(optional_user)]

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=8.0, gt=0, description="how long a log-in lasts before the user must log in again (CLWSTWR_SESSION_HOURS)"
     )
+    # A session the server has just confirmed is trusted this long without asking the database again
+    # (api.session_cache): a change made through the server takes effect at once, one made by the CLI
+    # or another server process within this many seconds. 0 checks the database on every request.
+    session_cache_seconds: float = Field(
+        default=5.0, ge=0, le=60,
+        description="seconds a confirmed log-in is trusted before the database is asked again (CLWSTWR_SESSION_CACHE_SECONDS)",
+    )
     # Password guessing: after this many failed log-ins for one user name within the window, log-ins for
     # that name are refused (HTTP 429) until the oldest failure leaves the window or an administrator
     # sets the password. Five in fifteen minutes forgives typos and stops a guesser at ~480 tries a day.

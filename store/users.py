@@ -465,7 +465,7 @@ def create_session(session: Session, user: UserRecord, *, lifetime: timedelta, n
 # Built once (an immutable statement, not state): this runs on every request, and building the
 # select and loading ORM objects cost more than the query itself on SQLite.
 _LIVE_SESSION_USER = (
-    select(User.id, User.username, User.display_name, User.role, User.active, User.created_at)
+    select(User.id, User.username, User.display_name, User.role, User.active, User.created_at, UserSession.expires_at)
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         UserSession.token_hash == bindparam("token_hash"),
@@ -476,14 +476,29 @@ _LIVE_SESSION_USER = (
 )
 
 
-def lookup_session(session: Session, token: str, *, now: datetime | None = None) -> UserRecord | None:
-    """The user of a live session: not expired, not revoked, account still active; else None."""
+@dataclass(frozen=True)
+class LiveSession:
+    """A live log-in: who, and until when (so a caller that remembers it never outlives the session)."""
+
+    user: UserRecord
+    expires_at: datetime
+
+
+def lookup_live_session(session: Session, token: str, *, now: datetime | None = None) -> LiveSession | None:
+    """The live session of ``token``: not expired, not revoked, account still active; else None."""
     now = now or utcnow()
     row = session.execute(_LIVE_SESSION_USER, {"token_hash": _token_hash(token), "now": now}).first()
     if row is None:
         return None
-    return UserRecord(id=row.id, username=row.username, display_name=row.display_name, role=row.role,
+    user = UserRecord(id=row.id, username=row.username, display_name=row.display_name, role=row.role,
                       active=row.active, created_at=_aware(row.created_at))
+    return LiveSession(user=user, expires_at=_aware(row.expires_at))
+
+
+def lookup_session(session: Session, token: str, *, now: datetime | None = None) -> UserRecord | None:
+    """The user of a live session: not expired, not revoked, account still active; else None."""
+    live = lookup_live_session(session, token, now=now)
+    return live.user if live is not None else None
 
 
 def revoke_session(session: Session, token: str, *, now: datetime | None = None) -> bool:

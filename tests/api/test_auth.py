@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.dependencies import SESSION_COOKIE
+from api.session_cache import SessionCache
 from clwstwr.cli import main
 from clwstwr.settings import InsecureSettingsError, Settings
 from store import users
@@ -93,14 +94,54 @@ def test_auth_login_body_errors_name_the_field(fresh: TestClient) -> None:
     assert "password: Field required" in _error(response)["message"]
 
 
-def test_auth_disabling_a_user_ends_their_open_session(client: TestClient, fresh: TestClient) -> None:
+def test_auth_disabling_a_user_through_the_api_ends_their_open_session_at_once(
+    client: TestClient, fresh: TestClient, login
+) -> None:
     account = make_account(client, "chair")
     log_in(fresh, account)
-    assert fresh.get("/api/v1/me").status_code == 200
-    with transaction(client.app.state.context.sessions) as session:  # type: ignore[attr-defined]
-        users.disable(session, account.username, actor="tests")
+    assert fresh.get("/api/v1/me").status_code == 200  # the session is now remembered by the server
+    admin = TestClient(client.app)
+    login(admin, "admin")
+    assert admin.post(f"/api/v1/users/{account.username}/disable").status_code == 200
     response = fresh.get("/api/v1/me")
     assert response.status_code == 401 and _error(response)["code"] == "CW700"
+
+
+def test_auth_disabling_a_user_elsewhere_ends_their_session_within_the_cache_seconds(
+    client: TestClient, fresh: TestClient
+) -> None:
+    """``clwstwr user disable`` runs in another process: this server learns of it when the session it
+    remembers lapses (CLWSTWR_SESSION_CACHE_SECONDS), not later."""
+    now = [1000.0]
+    cache = SessionCache(5.0, clock=lambda: now[0])
+    app = client.app
+    saved, app.state.session_cache = app.state.session_cache, cache  # type: ignore[attr-defined]
+    try:
+        account = make_account(client, "chair")
+        log_in(fresh, account)
+        assert fresh.get("/api/v1/me").status_code == 200
+        with transaction(app.state.context.sessions) as session:  # type: ignore[attr-defined]
+            users.disable(session, account.username, actor="tests")  # as the CLI does it
+        now[0] += 4.0
+        assert fresh.get("/api/v1/me").status_code == 200, "still within the 5 seconds it is trusted"
+        now[0] += 1.0
+        response = fresh.get("/api/v1/me")
+        assert response.status_code == 401 and _error(response)["code"] == "CW700"
+    finally:
+        app.state.session_cache = saved  # type: ignore[attr-defined]
+
+
+def test_auth_with_no_session_cache_a_disable_elsewhere_ends_the_session_at_once(
+    app_settings: Settings, text_models
+) -> None:
+    settings = app_settings.model_copy(update={"session_cache_seconds": 0.0})
+    with TestClient(create_app(settings, text_models=text_models)) as one:
+        account = make_account(one, "reviewer")
+        log_in(one, account)
+        assert one.get("/api/v1/me").status_code == 200
+        with transaction(one.app.state.context.sessions) as session:  # type: ignore[attr-defined]
+            users.disable(session, account.username, actor="tests")
+        assert one.get("/api/v1/me").status_code == 401
 
 
 def test_auth_logout_ends_the_session_even_for_a_copied_cookie(client: TestClient, fresh: TestClient) -> None:
