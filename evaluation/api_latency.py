@@ -1,13 +1,16 @@
 """Latency of one suggestion through the HTTP API, warm, against a bare HTTP round trip in the same run.
 
 Starts the real service (uvicorn, one worker, as ``clwstwr serve`` runs it: httptools and uvloop when installed) on 127.0.0.1 in a subprocess with a fresh data
-directory, warms it, then alternates requests over one keep-alive connection (httpx): A = POST
+directory, warms it, then alternates requests over one keep-alive connection of Python's standard
+``http.client`` (a client that adds next to nothing, as curl or a browser's fetch): A = POST
 /api/v1/suggest with a ~40-word answer, B = GET /healthz (the HTTP floor: same server, same
 connection), C = the suggestion for an answer whose opener holds a capitalised word that could be a
 name ("Patients tell us ..."), so de-identification runs spaCy's NER, which A's answers never
-need (about half of real answers are like C). Every A request uses a different answer, never seen before by the process, so the
+need (about half of real answers are like C), and D = A's kind of request sent through httpx on a
+second keep-alive connection: what a Python program using that library pays, its own ~1 ms included.
+Every A and D request uses a different answer, never seen before by the process, so the
 embedding cache cannot answer it: this is the cost a reviewer pays for new text. When the API wants
-a log-in, a reviewer account is made with ``clwstwr user add`` first and the client logs in, so the
+a log-in, a reviewer account is made with ``clwstwr user add`` first and both clients log in, so the
 session check is part of what is measured, as it is for a real reviewer.
 
 Then, with the server stopped, the same service is built in this process on the same data directory
@@ -21,6 +24,8 @@ check, JSON). The machine is shared: the load average at the start and at the en
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import random
 import socket
@@ -65,6 +70,33 @@ def make_answers(n: int, seed: int, openers: list[str] = OPENERS) -> list[str]:
         parts = rng.sample(FRAGMENTS, 3)
         out.add(f"{rng.choice(openers)} {parts[0]}; {parts[1]}, and {parts[2]}. (ref {rng.randint(1, 10**6)})")
     return sorted(out)
+
+
+class LeanClient:
+    """One keep-alive HTTP/1.1 connection through ``http.client``, carrying the session cookie by hand."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.cookie: str | None = None
+
+    def request(self, method: str, path: str, body: dict[str, object] | None = None) -> bytes:
+        headers = {"cookie": self.cookie} if self.cookie else {}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            headers["content-type"] = "application/json"
+        self.connection.request(method, path, body=payload, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
+        cookie = response.getheader("set-cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return data
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def _uvicorn_stack() -> str:
@@ -159,27 +191,37 @@ def main() -> None:
                     raise SystemExit(f"server exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
                 time.sleep(0.5)
             startup = time.monotonic() - started
+            lean = LeanClient(port)
             if has_accounts:
-                client.post("/api/v1/login", json={"username": BENCH_USER, "password": BENCH_PASSWORD}).raise_for_status()
-            answers = make_answers(2 * (args.warmup + args.requests), seed=7)
-            answers, later = answers[::2], answers[1::2]  # `later`: unseen by the server, for the in-process run
-            for text in answers[: args.warmup]:
-                client.post("/api/v1/suggest", json={"text": text, "kind": "barrier"}).raise_for_status()
-                client.get("/healthz")
+                login = {"username": BENCH_USER, "password": BENCH_PASSWORD}
+                client.post("/api/v1/login", json=login).raise_for_status()
+                lean.request("POST", "/api/v1/login", login)
+            answers = make_answers(3 * (args.warmup + args.requests), seed=7)
+            # `later`: unseen by the server, for the in-process run; `via_httpx`: for series D
+            answers, via_httpx, later = answers[::3], answers[1::3], answers[2::3]
+            for text, other in zip(answers[: args.warmup], via_httpx[: args.warmup]):
+                lean.request("POST", "/api/v1/suggest", {"text": text, "kind": "barrier"})
+                lean.request("GET", "/healthz")
+                client.post("/api/v1/suggest", json={"text": other, "kind": "barrier"}).raise_for_status()
             named = make_answers(args.requests, seed=8, openers=NAMED_OPENERS)
             suggest_ms: list[float] = []
             named_ms: list[float] = []
             health_ms: list[float] = []
-            for text, other in zip(answers[args.warmup :], named):
+            httpx_ms: list[float] = []
+            for text, other, again in zip(answers[args.warmup :], named, via_httpx[args.warmup :]):
                 t0 = time.perf_counter()
-                client.post("/api/v1/suggest", json={"text": text, "kind": "barrier"}).raise_for_status()
+                lean.request("POST", "/api/v1/suggest", {"text": text, "kind": "barrier"})
                 suggest_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
-                client.get("/healthz").raise_for_status()
+                lean.request("GET", "/healthz")
                 health_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
-                client.post("/api/v1/suggest", json={"text": other, "kind": "barrier"}).raise_for_status()
+                lean.request("POST", "/api/v1/suggest", {"text": other, "kind": "barrier"})
                 named_ms.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                client.post("/api/v1/suggest", json={"text": again, "kind": "barrier"}).raise_for_status()
+                httpx_ms.append((time.perf_counter() - t0) * 1000)
+            lean.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -194,6 +236,9 @@ def main() -> None:
         "baseline_healthz_ms": {"p50": round(statistics.median(health_ms), 2), "p99": round(percentile(health_ms, 99), 2)},
         "ratio_p50_suggest_over_healthz": round(statistics.median(suggest_ms) / statistics.median(health_ms), 2),
         "suggest_ms_answers_needing_ner": summary(named_ms),
+        "suggest_ms_through_httpx": summary(httpx_ms),
+        "httpx_note": "series D: A's kind of request through httpx on its own keep-alive connection, interleaved "
+                      "with A; the difference from suggest_ms is the client library's own time",
         "answers_needing_ner": {"openers": NAMED_OPENERS, "note": "same fragments; a capitalised word that could be "
                                 "a name sends the answer through NER (see nlp.deidentify.may_hold_a_name)"},
         "in_process_suggest_ms": summary(in_process_ms),
@@ -201,7 +246,8 @@ def main() -> None:
         "targets": {"p50_ms": 15, "p99_ms": 30},
         "server_startup_seconds": round(startup, 1),
         "logged_in": has_accounts,
-        "http_stack": f"uvicorn ({_uvicorn_stack()}) in a subprocess on 127.0.0.1, httpx client, one keep-alive connection",
+        "http_stack": f"uvicorn ({_uvicorn_stack()}) in a subprocess on 127.0.0.1; A, B, C: http.client, one keep-alive "
+                      "connection; D: httpx, another",
         "load_average_at_start": load_at_start,
     }
     write_result(args.out, result)
