@@ -64,8 +64,10 @@ from nlp.person_names import (
     find_coordinated_names,
     find_cued_names,
     find_listed_names,
+    find_protected,
     find_titled_names,
     is_name_word,
+    word_spans,
 )
 
 if TYPE_CHECKING:
@@ -250,8 +252,16 @@ _WELSH_MARKERS = frozenset(
 
 
 def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
-    markers = {t.lower_ for t in doc} & _WELSH_MARKERS
-    return len(markers) >= 2 or any(t.lower_.endswith(("’r", "'r")) for t in doc)
+    """Two Welsh marker words, or one word with the article's "'r" on it (one pass over the tokens:
+    this runs on every text)."""
+    markers: set[str] = set()
+    for t in doc:
+        lower = t.lower_
+        if lower.endswith(("’r", "'r")):
+            return True
+        if lower in _WELSH_MARKERS:
+            markers.add(lower)
+    return len(markers) >= 2
 
 
 def _is_everyday(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
@@ -377,16 +387,17 @@ class Deidentifier:
     def _detect(self, text: str, doc: spacy.tokens.Doc) -> DeidentifiedText:
         ner_people = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
         runs = _proper_noun_runs(doc, self.common_words)
+        shared = {"words": word_spans(text), "protected": find_protected(text)}  # computed once for the name finders
         spans = (
             find_emails(text)
             + find_urls(text)
             + find_numbers(text)
             + find_postcodes(text)
             + find_known_names(text, self._known_patterns)
-            + clean_ner_person(text, ner_people + runs)
-            + find_titled_names(text)
-            + find_listed_names(text)
-            + find_cued_names(text)
+            + clean_ner_person(text, ner_people + runs, **shared)
+            + find_titled_names(text, **shared)
+            + find_listed_names(text, **shared)
+            + find_cued_names(text, **shared)
         )
         spans += find_coordinated_names(text, spans)
         return _apply(text, _resolve(_merge_people(spans)))

@@ -149,6 +149,12 @@ def candidate_words(text: str) -> list[str]:
     return [text[s:e] for s, e in _words(text)]
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """The word spans every finder here works on: a caller running several finders over one text
+    computes them once and passes them in (``words=``), as ``nlp.deidentify`` does."""
+    return _words(text)
+
+
 def _words(text: str) -> list[tuple[int, int]]:
     """Word spans, with a possessive "'s" left outside the word ("Bethan's" -> "Bethan")."""
     spans = []
@@ -226,10 +232,12 @@ def _overlaps_protected(start: int, end: int, protected: list[tuple[int, int]]) 
     return any(p0 < end and start < p1 for p0, p1 in protected)
 
 
-def find_titled_names(text: str) -> list[Span]:
+def find_titled_names(
+    text: str, *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
+) -> list[Span]:
     """"Dr Rhodri Evans" -> the span of "Rhodri Evans" (the title stays: it is not identifying)."""
-    words = _words(text)
-    protected = find_protected(text)
+    words = _words(text) if words is None else words
+    protected = find_protected(text) if protected is None else protected
     spans = []
     for i, (w0, w1) in enumerate(words[:-1]):
         if text[w0:w1].casefold() not in TITLES or not text[w0:w1][0].isupper():
@@ -246,11 +254,13 @@ def find_titled_names(text: str) -> list[Span]:
     return spans
 
 
-def find_listed_names(text: str) -> list[Span]:
+def find_listed_names(
+    text: str, *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
+) -> list[Span]:
     """Capitalised given names from ``GIVEN_NAMES`` with the capitalised words that follow, and
     capitalised word + surname from ``SURNAMES`` ("Mari Lloyd")."""
-    words = _words(text)
-    protected = find_protected(text)
+    words = _words(text) if words is None else words
+    protected = find_protected(text) if protected is None else protected
     spans = []
     for i, (w0, w1) in enumerate(words):
         word = unicodedata.normalize("NFC", text[w0:w1])
@@ -302,15 +312,17 @@ def _cue_name_word(word: str) -> bool:
     return is_name_word(word) and not (len(word) > 1 and word.isupper())
 
 
-def find_cued_names(text: str) -> list[Span]:
+def find_cued_names(
+    text: str, *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
+) -> list[Span]:
     """Capitalised words next to a reporting verb or a "contact"/"thanks to" cue: names the lists
     and the model do not know ("Eurgain said", "contact Cadwgan on ...")."""
-    words = _words(text)
+    words = _words(text) if words is None else words
 
     def get(k: int) -> str:
         return text[words[k][0]:words[k][1]]
 
-    protected = find_protected(text)
+    protected = find_protected(text) if protected is None else protected
     spans = []
     for k in range(len(words)):
         cue = get(k).casefold()
@@ -354,16 +366,18 @@ def find_cued_names(text: str) -> list[Span]:
     return spans
 
 
-def clean_ner_person(text: str, entities: Iterable[tuple[int, int]]) -> list[Span]:
+def clean_ner_person(
+    text: str, entities: Iterable[tuple[int, int]], *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
+) -> list[Span]:
     """Trim NER PERSON spans to their name words and drop the ones that are not names.
 
     Leading/trailing words in ``NOT_NAME`` go ("Nurse Angharad Lewis" -> "Angharad Lewis",
     "Mae Carys" -> "Carys"); a span left with no capitalised word, or overlapping an organisation
     name ("Hywel Dda"), is dropped.
     """
-    protected = find_protected(text)
+    protected = find_protected(text) if protected is None else protected
     spans = []
-    all_words = _words(text)
+    all_words = _words(text) if words is None else words
     starts = [w[0] for w in all_words]
     for start, end in entities:
         first = bisect_left(starts, start)

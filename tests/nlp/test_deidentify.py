@@ -26,6 +26,14 @@ from nlp.deidentify import (
     may_hold_a_name,
 )
 from nlp.identifier_patterns import nhs_number_is_valid
+from nlp.person_names import (
+    clean_ner_person,
+    find_cued_names,
+    find_listed_names,
+    find_protected,
+    find_titled_names,
+    word_spans,
+)
 
 KNOWN = KnownNames(
     clusters=("Dwyfor Llŷn", "Sirhowy Valley", "Ynys Môn West"),
@@ -489,3 +497,21 @@ def test_skipping_ner_where_no_name_is_possible_loses_no_name(trained: Deidentif
 def test_acronyms_of_roles_are_not_taken_for_people(trained: Deidentifier) -> None:
     text = "- PMs have no time to attend, 1pm meetings are the worst\n- DNs doing bloods on top"
     assert trained(text).text == text
+
+
+@pytest.mark.parametrize("text", [
+    "Dr Rhodri Evans and Ffraid Jenkins said the cluster works; contact Cadwgan on 01234 567890.",
+    "Mari Lloyd's team in Hywel Dda met Nurse Angharad Lewis, thanks to Eurgain.",
+    "Funding is short term and non-recurrent.",
+])
+def test_name_finders_give_the_same_spans_with_words_passed_in(text: str) -> None:
+    """De-identification computes a text's word spans once and hands them to every name finder; the
+    finders must find exactly what they find on their own."""
+    shared = {"words": word_spans(text), "protected": find_protected(text)}
+    assert find_titled_names(text, **shared) == find_titled_names(text)
+    assert find_listed_names(text, **shared) == find_listed_names(text)
+    assert find_cued_names(text, **shared) == find_cued_names(text)
+    entities = [(0, len(text))]
+    assert clean_ner_person(text, entities, **shared) == clean_ner_person(text, entities)
+    found = find_titled_names(text) + find_listed_names(text) + find_cued_names(text)
+    assert bool(found) == ("Funding" not in text), "the named texts hold names the finders know"
