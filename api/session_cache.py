@@ -20,21 +20,16 @@ Tokens are kept by their SHA-256, never as given; entries are per app (``app.sta
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from store.users import LiveSession, UserRecord
+from store.users import LiveSession, UserRecord, token_hash
 
 DEFAULT_TTL_SECONDS = 5.0
 DEFAULT_MAX_ENTRIES = 10_000
-
-
-def _key(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class SessionCache:
@@ -62,7 +57,7 @@ class SessionCache:
     def get(self, token: str) -> UserRecord | None:
         """The user of a session confirmed less than ``ttl`` seconds ago and not yet expired, else None
         (None means "ask the database", not "refused")."""
-        key = _key(token)
+        key = token_hash(token)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -77,7 +72,7 @@ class SessionCache:
         """Remember a session the database has just confirmed."""
         if self.ttl == 0:
             return
-        key = _key(token)
+        key = token_hash(token)
         with self._lock:
             self._entries[key] = (live.user, self._clock(), live.expires_at)
             self._entries.move_to_end(key)
@@ -87,7 +82,7 @@ class SessionCache:
     def forget_token(self, token: str) -> None:
         """This session has ended (log-out, replaced by a new log-in)."""
         with self._lock:
-            self._entries.pop(_key(token), None)
+            self._entries.pop(token_hash(token), None)
 
     def forget_user(self, user_id: int) -> None:
         """Every remembered session of this user (account disabled, password changed)."""

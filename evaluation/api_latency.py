@@ -259,7 +259,7 @@ def main() -> None:
     later = make_answers(args.warmup + args.requests, seed=5)  # never sent to the server
     in_process_ms = time_in_process(home, args.models_path, later, args.warmup)
     result = {
-        "what": "POST /api/v1/suggest, ~40-word answer never seen before, warm server, one connection",
+        "what": "POST /api/v1/suggest, ~40-word answer never seen before, warm server, keep-alive connections",
         "requests_per_round": args.requests,
         "rounds": args.rounds,
         "median_words": statistics.median(len(t.split()) for t in later),

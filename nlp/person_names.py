@@ -34,6 +34,7 @@ __all__ = [
     "find_titled_names",
     "candidate_words",
     "is_name_word",
+    "word_spans",
 ]
 
 TITLES = frozenset(
@@ -146,17 +147,13 @@ _POSSESSIVE = ("'s", "’s")
 
 def candidate_words(text: str) -> list[str]:
     """The words of ``text`` as the name finders here see them (a possessive "'s" left off)."""
-    return [text[s:e] for s, e in _words(text)]
+    return [text[s:e] for s, e in word_spans(text)]
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
-    """The word spans every finder here works on: a caller running several finders over one text
-    computes them once and passes them in (``words=``), as ``nlp.deidentify`` does."""
-    return _words(text)
-
-
-def _words(text: str) -> list[tuple[int, int]]:
-    """Word spans, with a possessive "'s" left outside the word ("Bethan's" -> "Bethan")."""
+    """Word spans, with a possessive "'s" left outside the word ("Bethan's" -> "Bethan"): what every
+    finder here works on. A caller running several finders over one text computes them once and
+    passes them in (``words=``), as ``nlp.deidentify`` does."""
     spans = []
     for m in _WORD.finditer(text):
         end = m.end()
@@ -236,7 +233,7 @@ def find_titled_names(
     text: str, *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
 ) -> list[Span]:
     """"Dr Rhodri Evans" -> the span of "Rhodri Evans" (the title stays: it is not identifying)."""
-    words = _words(text) if words is None else words
+    words = word_spans(text) if words is None else words
     protected = find_protected(text) if protected is None else protected
     spans = []
     for i, (w0, w1) in enumerate(words[:-1]):
@@ -259,7 +256,7 @@ def find_listed_names(
 ) -> list[Span]:
     """Capitalised given names from ``GIVEN_NAMES`` with the capitalised words that follow, and
     capitalised word + surname from ``SURNAMES`` ("Mari Lloyd")."""
-    words = _words(text) if words is None else words
+    words = word_spans(text) if words is None else words
     protected = find_protected(text) if protected is None else protected
     spans = []
     for i, (w0, w1) in enumerate(words):
@@ -317,7 +314,7 @@ def find_cued_names(
 ) -> list[Span]:
     """Capitalised words next to a reporting verb or a "contact"/"thanks to" cue: names the lists
     and the model do not know ("Eurgain said", "contact Cadwgan on ...")."""
-    words = _words(text) if words is None else words
+    words = word_spans(text) if words is None else words
 
     def get(k: int) -> str:
         return text[words[k][0]:words[k][1]]
@@ -367,7 +364,8 @@ def find_cued_names(
 
 
 def clean_ner_person(
-    text: str, entities: Iterable[tuple[int, int]], *, words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None
+    text: str, entities: Iterable[tuple[int, int]], *,
+    words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None,
 ) -> list[Span]:
     """Trim NER PERSON spans to their name words and drop the ones that are not names.
 
@@ -377,7 +375,7 @@ def clean_ner_person(
     """
     protected = find_protected(text) if protected is None else protected
     spans = []
-    all_words = _words(text) if words is None else words
+    all_words = word_spans(text) if words is None else words
     starts = [w[0] for w in all_words]
     for start, end in entities:
         first = bisect_left(starts, start)

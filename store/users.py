@@ -447,7 +447,8 @@ def authenticate(session: Session, username: str, password: str, *, attempt: Log
     return None
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a session token (and what a cache of sessions keys by): never the token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -455,7 +456,7 @@ def create_session(session: Session, user: UserRecord, *, lifetime: timedelta, n
     """A new log-in for ``user``: returns the token (shown once, to go in the cookie)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
+    session.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
     session.add(Event(actor=user.username, kind="user.logged_in",
                       payload={"username": user.username, "expires_at": (now + lifetime).isoformat()}))
     session.flush()
@@ -487,7 +488,7 @@ class LiveSession:
 def lookup_live_session(session: Session, token: str, *, now: datetime | None = None) -> LiveSession | None:
     """The live session of ``token``: not expired, not revoked, account still active; else None."""
     now = now or utcnow()
-    row = session.execute(_LIVE_SESSION_USER, {"token_hash": _token_hash(token), "now": now}).first()
+    row = session.execute(_LIVE_SESSION_USER, {"token_hash": token_hash(token), "now": now}).first()
     if row is None:
         return None
     user = UserRecord(id=row.id, username=row.username, display_name=row.display_name, role=row.role,
@@ -504,7 +505,7 @@ def lookup_session(session: Session, token: str, *, now: datetime | None = None)
 def revoke_session(session: Session, token: str, *, now: datetime | None = None) -> bool:
     """End one log-in; True if it was live. Logging out twice is harmless."""
     now = now or utcnow()
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = now
