@@ -236,6 +236,9 @@ def activate_retrain(
     model, card = load_artefact(Path(result.artefact))
     if not isinstance(model, ThemeSuggester) or card.codebook_version != ctx.codebook.version:
         raise CodingError(f"retraining run {retrain_id}'s model was fitted for another codebook version; retrain again")
+    if not model.has_current_features:
+        raise CodingError(f"retraining run {retrain_id}'s model was fitted on an older version of the theme features; "
+                          "retrain again")
     suggester = model.with_embedder(service.suggester.embedder)
     record_active(ctx.settings.models_dir, Path(result.artefact), card.version, actor=actor, retrain_id=retrain_id)
     with transaction(ctx.sessions) as session:

@@ -9,6 +9,7 @@ a different key, so a stale model is never reused.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from nlp.theme_suggester import LabelledAnswer, ThemeSuggester
 
 from .active_model import usable_artefact
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 SUGGESTER_NAME = "theme-suggester"
 DEFAULT_SEED = 0
@@ -109,10 +112,13 @@ def build_suggestion_service(
 ) -> SuggestionService:
     models = models or load_text_models(settings)
     chosen = usable_artefact(settings.models_dir, codebook_version=codebook.version, embedder=models.embedder.identity)
-    if chosen is not None:
+    model = load_artefact(chosen)[0] if chosen is not None else None
+    if chosen is not None and not (isinstance(model, ThemeSuggester) and model.has_current_features):
+        log.warning("the suggester put into service (%s) was fitted on an older version of the theme features; "
+                    "using the bundled one until it is retrained", chosen)
+        model = None
+    if isinstance(model, ThemeSuggester):
         # A retrained suggester someone put into service (clwstwr.active_model) outlives restarts.
-        model, _card = load_artefact(chosen)
-        assert isinstance(model, ThemeSuggester)
         suggester = model.with_embedder(models.embedder)
     else:
         suggester, _path = load_or_fit_suggester(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 # Prefix matching for longer cue words catches inflections ("engage" -> "engagement", "fund" is too
 # short to be safe: it would also match "fundamental"); short cue words match whole words (+ plural).
+# A longer cue word given in the plural also finds its singular ("relationships" -> "relationship").
 PREFIX_MIN_CHARS = 5
 
 _SEPARATOR = re.compile(r"[\s-]+")
@@ -54,6 +55,12 @@ class CuePattern:
         return [(m.start(), m.end()) for m in self.pattern.finditer(lowered)]
 
 
+def _is_plural(keyword: str) -> bool:
+    """A plural cue word whose singular is still long enough to be a prefix cue ("relationships",
+    "partners", "individuals"; not "process", "bureaucracy" or "cuts")."""
+    return keyword.endswith("s") and not keyword.endswith(("ss", "us", "is")) and len(keyword) - 1 >= PREFIX_MIN_CHARS
+
+
 def compile_cues(keywords: Sequence[str]) -> CuePattern:
     """One pattern over ``keywords``; earlier keywords win where two match at the same place."""
     parts: list[str] = []
@@ -64,7 +71,12 @@ def compile_cues(keywords: Sequence[str]) -> CuePattern:
         pieces = _SEPARATOR.split(keyword)
         escaped = r"[\s-]*".join(re.escape(part) for part in pieces)
         if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword:
-            body = escaped + r"\w*"
+            if _is_plural(keyword):
+                # "relationships" also finds "relationship", and nothing else it did not find before.
+                body = escaped[:-1] + r"(?:s\w*)?"
+                pieces[-1] = pieces[-1][:-1]  # for the needle below: the singular is in every match
+            else:
+                body = escaped + r"\w*"
         else:
             body = escaped + r"s?"
         # The boundary after the keyword stays inside each alternative: if it fails, the next keyword

@@ -97,6 +97,7 @@ class ThemeSuggester:
     # ----------------------------------------------------------------------------------- fitting
     def fit(self, labelled: Sequence[LabelledAnswer]) -> ThemeSuggester:
         themes = self.codebook.themes_for(None)
+        self.feature_version_ = FEATURE_VERSION
         self.theme_ids_ = tuple(t.id for t in themes)
         self._index = {tid: i for i, tid in enumerate(self.theme_ids_)}
         self._cues = [compile_cues((*t.keywords, t.label)) for t in themes]
@@ -269,6 +270,13 @@ class ThemeSuggester:
         Z = X - scaler.mean_.astype(np.float32)
         Z /= scaler.scale_.astype(np.float32)
         return expit((Z @ model.coef_.T + model.intercept_).reshape(-1))
+
+    @property
+    def has_current_features(self) -> bool:
+        """Whether this model was fitted on the features this code computes. A model saved before a
+        change of feature meaning (``FEATURE_VERSION``) would be fed numbers it never learnt from, and
+        its scores would be quietly wrong: such a model must be refitted, not used."""
+        return getattr(self, "feature_version_", None) == FEATURE_VERSION
 
     @property
     def identity(self) -> str:

@@ -24,6 +24,8 @@ def plain_alternation(keywords: Sequence[str]) -> re.Pattern[str] | None:
     for i, keyword in enumerate(dict.fromkeys(k.lower().strip() for k in keywords if k.strip())):
         escaped = r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", keyword))
         body = escaped + (r"\w*" if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword else r"s?")
+        if body.endswith(r"s\w*") and not keyword.endswith(("ss", "us", "is")) and len(keyword) > PREFIX_MIN_CHARS:
+            body = body[: -len(r"s\w*")] + r"(?:s\w*)?"  # a plural cue word finds its singular too
         parts.append(f"(?P<k{i}>(?<![\\w]){body}(?![\\w]))")
     return re.compile("|".join(parts)) if parts else None
 
@@ -72,6 +74,20 @@ def test_cue_words_fast_pattern_matches_the_plain_alternation_exactly() -> None:
             assert fast.hits(text) == len({g for *_se, g in want}), (keywords, text)
             compared += 1
     assert compared > 20_000
+
+
+def test_cue_words_plural_keyword_finds_the_singular_and_nothing_new_besides() -> None:
+    """Codebooks list cue words in the plural ("relationships", "partners"); answers often use the
+    singular ("a good working relationship")."""
+    cue = compile_cues(["relationships", "partners", "process", "cuts", "status"])
+    assert cue.hits("A good working relationship with the practices.") == 1
+    assert cue.spans("relationship, relationships, relationship-building") == [(0, 12), (14, 27), (29, 41)]
+    assert cue.hits("One partner, then partners and a partnership.") == 1
+    assert cue.spans("partner partners partnership") == [(0, 7), (8, 16), (17, 28)]
+    assert cue.hits("The processes, and the proces.") == 1  # "-ss" is not a plural ending
+    assert cue.hits("Cuts to the budget, a cut here.") == 1  # too short to be a prefix cue either way
+    assert cue.hits("The stat and the status.") == 1
+    assert cue.hits("relationshipping or relations") == 0
 
 
 def test_cue_words_pre_check_never_hides_a_match() -> None:

@@ -22,6 +22,9 @@ CLEAR_CUT = [
     ("overcoming", "To be honest we haven't overcome them; the problems are still there.", "not_overcome"),
     ("enabler", "Our cluster lead gives clear direction and the collaborative leads drive the work.", "leadership"),
     ("enabler", "Strong trusting relationships between the GPs, pharmacists, nurses and therapists in the MDT.", "relationships"),
+    # the codebook lists "relationships"; answers often say it in the singular
+    ("enabler", "We have a really good relationship across the practices and with the community pharmacists - people "
+                "pick up the phone to each other and help out.", "relationships"),
     ("enabler", "Working closely with the local authority, the third sector and the health board directorates.", "external_engagement"),
     ("enabler_impact", "Patients can now see a physio or mental health practitioner close to home without a GP referral.", "better_patient_care"),
     ("support_needed", "Recurrent, multi-year funding so we can keep staff beyond March.", "sustainable_resources"),
