@@ -125,5 +125,5 @@ def build_suggestion_service(
             settings.models_dir, codebook, models.embedder, bundled_labelled(codebook), progress=progress
         )
     mapper = OutcomeMapper(codebook, models.embedder).fit()
-    deidentifier = Deidentifier(models.spacy_pipeline, known)  # type: ignore[arg-type]
+    deidentifier = Deidentifier(models.spacy_pipeline, known, cue_words=codebook.cue_words())  # type: ignore[arg-type]
     return SuggestionService(codebook, deidentifier, suggester, mapper)

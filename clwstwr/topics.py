@@ -36,7 +36,8 @@ def round_sentences(ctx: AppContext, models: TextModels, round_name: str) -> tup
         else:
             raw = coding.answers_to_code(session, round_name)
             known = KnownNames(clusters=tuple(sorted({a.cluster_name for a in raw})))
-            cleaned = Deidentifier(models.spacy_pipeline, known).pipe([a.text for a in raw])  # type: ignore[arg-type]
+            deidentifier = Deidentifier(models.spacy_pipeline, known, cue_words=ctx.codebook.cue_words())  # type: ignore[arg-type]
+            cleaned = deidentifier.pipe([a.text for a in raw])
             texts = [(a.answer_id, a.question_id, d.text) for a, d in zip(raw, cleaned)]
     sentencizer = make_sentencizer()
     units: list[SentenceUnit] = []

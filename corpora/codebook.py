@@ -21,12 +21,15 @@ of the files' bytes) is recorded with each result so a rerun can be matched to t
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 
 from corpora.errors import CodebookError
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 __all__ = [
     "DATA_DIR",
@@ -278,6 +281,14 @@ class Codebook:
     def theme(self, theme_id: str) -> Theme:
         """The theme with this id, whichever question it belongs to."""
         return self._get("theme", theme_id)
+
+    def cue_words(self) -> frozenset[str]:
+        """Every word of the cue keywords and theme labels (themes, outcomes, headings), case-folded,
+        English and Welsh: the domain's own vocabulary, which de-identification must never take for
+        somebody's name ("Perthynas dda" is "good relationships", not a person called Perthynas)."""
+        phrases = [k for t in self.themes_for(None) for k in (*t.keywords, t.label)]
+        phrases += [k for o in self.outcomes for k in o.keywords] + [k for h in self.headings for k in h.keywords]
+        return frozenset(w.casefold() for p in phrases for w in _WORD.findall(p))
 
     def themes_for(self, kind: str | None = None) -> tuple[Theme, ...]:
         """Themes of one question (by kind or id) in codebook order; ``None`` gives every theme."""

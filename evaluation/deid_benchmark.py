@@ -42,6 +42,7 @@ from typing import Any
 
 import spacy
 
+from corpora.codebook import load_codebook
 from corpora.sample_round import load_clusters
 from nlp.common_words import common_english_words
 from nlp.deidentify import (
@@ -165,7 +166,7 @@ def run(pipeline: str, examples: list[Example], known: KnownNames) -> dict[str, 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NoNamedEntitiesWarning)
         nlp = _load(pipeline)
-        deid = Deidentifier(nlp, known)
+        deid = Deidentifier(nlp, known, cue_words=load_codebook().cue_words())  # as the product runs it
     t0 = time.perf_counter()
     results = deid.pipe(ex.text for ex in examples)
     seconds = time.perf_counter() - t0

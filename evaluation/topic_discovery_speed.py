@@ -100,12 +100,13 @@ PLANTED = {
 def _deidentifier():  # -> nlp.deidentify.Deidentifier
     """De-identify as the product does (names, contacts, the sample's clusters and places), so no
     identifier from the sample can reach the results file."""
+    from corpora.codebook import load_codebook
     from corpora.sample_round import load_clusters
     from nlp.deidentify import Deidentifier, KnownNames, load_spacy_pipeline
 
     clusters = load_clusters()
     known = KnownNames(clusters=tuple(c.name for c in clusters), places=tuple(p for c in clusters for p in c.places))
-    return Deidentifier(load_spacy_pipeline(), known)
+    return Deidentifier(load_spacy_pipeline(), known, cue_words=load_codebook().cue_words())
 
 
 def sample_sentences() -> tuple[list[dict[str, str]], list[str]]:

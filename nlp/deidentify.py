@@ -264,6 +264,11 @@ def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
     return len(markers) >= 2
 
 
+def _is_listed_name(word: str) -> bool:
+    """A built-in given name or surname, however it is capitalised ("arian" is "Arian" too)."""
+    return any(form in GIVEN_NAMES or form in SURNAMES for form in (word, word.capitalize(), word.title()))
+
+
 def _is_everyday(t: spacy.tokens.Token, common_words: frozenset[str]) -> bool:
     """An everyday word that no list or NER marks as part of a name (see ``_proper_noun_runs``)."""
     return (
@@ -362,14 +367,22 @@ class Deidentifier:
     ``nlp`` is a loaded spaCy pipeline (see ``load_spacy_pipeline``); without an ``ner`` component
     it still works, with a ``NoNamedEntitiesWarning``, finding people only by titles, the built-in
     given-name list and ``known.people``.
+
+    ``cue_words`` (case-folded; ``Codebook.cue_words``) are words that NER or a proper-noun tag alone
+    cannot make a name: the English model reads a capitalised Welsh word opening an answer
+    ("Perthynas dda", "Arweinyddiaeth gref", "Amser") as a person, and the answer then lost the very
+    word that carries its theme. A built-in given name or surname is never one of them, and a title
+    ("Dr ..."), the name lists and ``known.people`` still find names whatever their words.
     """
 
     def __init__(
-        self, nlp: spacy.Language, known: KnownNames = KnownNames(), common_words: frozenset[str] | None = None
+        self, nlp: spacy.Language, known: KnownNames = KnownNames(), common_words: frozenset[str] | None = None,
+        cue_words: frozenset[str] = frozenset(),
     ) -> None:
         self.nlp = nlp
         self.known = known
         self.common_words = common_english_words() if common_words is None else common_words
+        self.cue_words = frozenset(w for w in cue_words if not _is_listed_name(w))
         self._known_patterns = _compile_known(known)
         self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
         self._tagging = _separable_tagging(nlp)
@@ -394,7 +407,7 @@ class Deidentifier:
             + find_numbers(text)
             + find_postcodes(text)
             + find_known_names(text, self._known_patterns)
-            + clean_ner_person(text, ner_people + runs, **shared)
+            + clean_ner_person(text, ner_people + runs, not_names=self.cue_words, **shared)
             + find_titled_names(text, **shared)
             + find_listed_names(text, **shared)
             + find_cued_names(text, **shared)

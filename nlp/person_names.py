@@ -366,12 +366,15 @@ def find_cued_names(
 def clean_ner_person(
     text: str, entities: Iterable[tuple[int, int]], *,
     words: list[tuple[int, int]] | None = None, protected: list[tuple[int, int]] | None = None,
+    not_names: frozenset[str] = frozenset(),
 ) -> list[Span]:
     """Trim NER PERSON spans to their name words and drop the ones that are not names.
 
     Leading/trailing words in ``NOT_NAME`` go ("Nurse Angharad Lewis" -> "Angharad Lewis",
     "Mae Carys" -> "Carys"); a span left with no capitalised word, or overlapping an organisation
-    name ("Hywel Dda"), is dropped.
+    name ("Hywel Dda"), is dropped, and so is one whose capitalised words are all in ``not_names``
+    (case-folded; the codebook's own words, say). A span with another name word keeps them all:
+    "Sarah Champion" stays whole, although "champion" is a cue word.
     """
     protected = find_protected(text) if protected is None else protected
     spans = []
@@ -384,7 +387,8 @@ def clean_ner_person(
             words.pop(0)
         while words and not is_name_word(text[words[-1][0]:words[-1][1]]):
             words.pop()
-        if not words:
+        named = [text[w0:w1] for w0, w1 in words if is_name_word(text[w0:w1])]
+        if not words or all(word.casefold() in not_names for word in named):
             continue
         s, e = words[0][0], words[-1][1]
         k = bisect_left(starts, s)

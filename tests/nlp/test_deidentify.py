@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpora.codebook import load_codebook
 from corpora.errors import ClwstwrError
 from nlp.common_words import common_english_words, words_from_vocabulary
 from nlp.deidentify import (
@@ -235,6 +236,34 @@ def test_deidentify_capitalised_everyday_words_are_not_people(trained: Deidentif
     """spaCy tags bullet items as proper nouns; a list answer once came out as "- [PERSON]" three
     times, losing every theme it named."""
     assert trained(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perthynas dda rhwng y practisau a'r fferyllwyr.",
+        "Arweinyddiaeth gref gan arweinydd y clwstwr.",
+        "Perthynas dda.",
+        "Cyfathrebu gwael.",
+        "Cydweithio da rhwng y practisau.",
+    ],
+)
+def test_deidentify_welsh_answer_opening_with_a_codebook_word_keeps_it(trained: Deidentifier, text: str) -> None:
+    """The English model reads a capitalised Welsh word opening an answer as a person: "Perthynas dda"
+    (good relationships) lost the very word that carries its theme. Words the codebook uses as cues
+    are never names on their own."""
+    with_cues = Deidentifier(trained.nlp, KNOWN, cue_words=load_codebook().cue_words())
+    assert with_cues(text).text == text
+
+
+def test_deidentify_codebook_words_do_not_hide_the_names_beside_them(trained: Deidentifier) -> None:
+    with_cues = Deidentifier(trained.nlp, KNOWN, cue_words=load_codebook().cue_words())
+    assert with_cues("Perthynas dda gyda Heledd Fôn a'r tîm fferylliaeth.").text == (
+        "Perthynas dda gyda [PERSON] a'r tîm fferylliaeth."
+    )
+    # "champion" is a cue word; with a name word beside it, the whole name still goes
+    assert with_cues("Thanks to Sarah Champion and the team.").text == "Thanks to [PERSON] and the team."
+    assert "Bryn" not in with_cues("Dr Bryn Champion chairs the cluster.").text
 
 
 def test_deidentify_proper_noun_unknown_to_the_vocabulary_is_still_a_person(trained: Deidentifier) -> None:

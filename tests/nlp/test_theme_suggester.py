@@ -25,6 +25,8 @@ CLEAR_CUT = [
     # the codebook lists "relationships"; answers often say it in the singular
     ("enabler", "We have a really good relationship across the practices and with the community pharmacists - people "
                 "pick up the phone to each other and help out.", "relationships"),
+    # in Welsh, opening with a codebook word that de-identification once took for a person's name
+    ("enabler", "Perthynas dda rhwng y practisau a'r fferyllwyr.", "relationships"),
     ("enabler", "Working closely with the local authority, the third sector and the health board directorates.", "external_engagement"),
     ("enabler_impact", "Patients can now see a physio or mental health practitioner close to home without a GP referral.", "better_patient_care"),
     ("support_needed", "Recurrent, multi-year funding so we can keep staff beyond March.", "sustainable_resources"),
