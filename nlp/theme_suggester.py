@@ -129,8 +129,13 @@ class ThemeSuggester:
         return out
 
     def _groups_for(self, question_id: str | None) -> list[list[int]]:
-        questions = self.codebook.questions if question_id is None else (self.codebook.question(question_id),)
-        return [[self._index[t.id] for t in q.themes] for q in questions]
+        """The candidate themes, grouped as they compete: a question's own themes, or -- with no
+        question -- all themes as one group. Kept as six groups, every question's leading theme got
+        a near-certain "best in its question" score and the ranking across questions was left to
+        noise (a long barrier answer about finance came out "innovation and progress" first)."""
+        if question_id is None:
+            return [[self._index[t.id] for q in self.codebook.questions for t in q.themes]]
+        return [[self._index[t.id] for t in self.codebook.question(question_id).themes]]
 
     def _pairs(
         self, answers: Sequence[LabelledAnswer], *, exclude_self: bool

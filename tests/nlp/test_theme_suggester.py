@@ -44,6 +44,27 @@ def test_theme_suggester_puts_the_obvious_theme_first(suggestion_service, kind: 
     assert 0.0 <= result.themes[0].score <= 1.0
 
 
+LONG_ANSWERS_WITHOUT_A_QUESTION = [
+    ("The biggest barrier remains finance. Our allocation has not increased in line with demand and the pressures "
+     "on general practice, and much of it arrives late in the year as slippage which must be spent quickly. Projects "
+     "that have proven their worth are not mainstreamed by the health board, which ties up cluster money that should "
+     "be freeing up for new ideas.", "funding"),
+    ("In all honesty most of these barriers have not been overcome. Where we have made progress it is because of the "
+     "strong relationships within the cluster and the trust that has built up between members over time.",
+     "relationships_and_trust"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "theme"), LONG_ANSWERS_WITHOUT_A_QUESTION, ids=["funding", "trust"])
+def test_theme_suggester_without_a_question_weighs_all_themes_together(suggestion_service, text: str, theme: str) -> None:
+    """Without a question kind every theme competes with every other. Scored as six separate
+    questions, each question's leading theme looked near-certain and a long answer about finance
+    came out "innovation and progress" first."""
+    result = suggestion_service.suggest(text, None)
+    assert result.themes and result.themes[0].id == theme, [(t.id, round(t.score, 2)) for t in result.themes]
+
+
 @pytest.mark.slow
 def test_theme_suggester_is_multi_label(suggestion_service) -> None:
     text = "The money is all short-term. On top of that, every bid goes through three health board panels before we can spend a penny."
