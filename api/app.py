@@ -34,6 +34,7 @@ def create_app(settings: Settings, *, text_models: TextModels | None = None) -> 
         context = AppContext.build(settings)
         app.state.context = context
         app.state.suggestions = build_suggestion_service(settings, context.codebook, models=text_models)
+        app.state.suggestions.deidentifier.welsh_words.load()  # now, not in the first Welsh answer's request
         try:
             yield
         finally:

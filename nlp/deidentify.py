@@ -69,6 +69,7 @@ from nlp.person_names import (
     is_name_word,
     word_spans,
 )
+from nlp.welsh_words import WelshWords, bundled_welsh_words
 
 if TYPE_CHECKING:
     import spacy
@@ -264,6 +265,30 @@ def _looks_welsh(doc: spacy.tokens.Doc) -> bool:
     return len(markers) >= 2
 
 
+# What may come just before the first word of a sentence, a bullet item or a heading.
+_SENTENCE_BREAK = frozenset(".!?:;-–—•*·()[]\"“”'‘’")
+
+
+def _opens_a_sentence(text: str, start: int) -> bool:
+    """The word at ``start`` begins the text, a line, or a sentence: its capital letter is grammar,
+    not a sign of a name."""
+    before = text[:start]
+    stripped = before.rstrip()
+    return not stripped or stripped[-1] in _SENTENCE_BREAK or "\n" in before[len(stripped):]
+
+
+def _reads_welsh(doc: spacy.tokens.Doc, words: Sequence[str], welsh: WelshWords, english: frozenset[str]) -> bool:
+    """Welsh marker words (``_looks_welsh``), or ``words`` (the text's other lower-case words) hold
+    at least one word of the Welsh dictionary that is not an everyday English word, and no fewer of
+    those than of everyday English words: "Llwyth gwaith trwm" reads Welsh; "Ben said the cwtch
+    helped" does not."""
+    if _looks_welsh(doc):
+        return True
+    english_only = sum(1 for w in words if w in english)
+    welsh_only = sum(1 for w in words if w not in english and welsh.is_word(w))
+    return welsh_only >= 1 and welsh_only >= english_only
+
+
 def _is_listed_name(word: str) -> bool:
     """A built-in given name or surname, however it is capitalised ("arian" is "Arian" too)."""
     return any(form in GIVEN_NAMES or form in SURNAMES for form in (word, word.capitalize(), word.title()))
@@ -373,13 +398,18 @@ class Deidentifier:
     ("Perthynas dda", "Arweinyddiaeth gref", "Amser") as a person, and the answer then lost the very
     word that carries its theme. A built-in given name or surname is never one of them, and a title
     ("Dr ..."), the name lists and ``known.people`` still find names whatever their words.
+
+    ``welsh_words`` (by default the bundled Welsh dictionary, read on first need) does the same for
+    the rest of Welsh: an ordinary Welsh word opening a sentence of a Welsh answer ("Gwasanaethau
+    cymdeithasol ...", "Llwyth gwaith trwm") is not a name because NER or a tag says so.
     """
 
     def __init__(
         self, nlp: spacy.Language, known: KnownNames = KnownNames(), common_words: frozenset[str] | None = None,
-        cue_words: frozenset[str] = frozenset(),
+        cue_words: frozenset[str] = frozenset(), welsh_words: WelshWords | None = None,
     ) -> None:
         self.nlp = nlp
+        self.welsh_words = bundled_welsh_words() if welsh_words is None else welsh_words
         self.known = known
         self.common_words = common_english_words() if common_words is None else common_words
         self.cue_words = frozenset(w for w in cue_words if not _is_listed_name(w))
@@ -407,13 +437,45 @@ class Deidentifier:
             + find_numbers(text)
             + find_postcodes(text)
             + find_known_names(text, self._known_patterns)
-            + clean_ner_person(text, ner_people + runs, not_names=self.cue_words, **shared)
+            + self._without_welsh_openers(
+                text, doc, clean_ner_person(text, ner_people + runs, not_names=self.cue_words, **shared), shared["words"]
+            )
             + find_titled_names(text, **shared)
             + find_listed_names(text, **shared)
             + find_cued_names(text, **shared)
         )
         spans += find_coordinated_names(text, spans)
         return _apply(text, _resolve(_merge_people(spans)))
+
+    def _without_welsh_openers(
+        self, text: str, doc: spacy.tokens.Doc, people: list[Span], words: list[tuple[int, int]]
+    ) -> list[Span]:
+        """``people`` (found by NER or a proper-noun tag alone) less the ones that are only an
+        ordinary Welsh word opening a sentence of a text that reads Welsh: "Gwasanaethau
+        cymdeithasol ddim yn dod", "Llwyth gwaith trwm". A listed name is never dropped, nor a
+        capitalised word inside a sentence ("Mae Haf yn arwain"), where the capital means a name.
+        The dictionary is consulted only when the text has a lower-case word that is not everyday
+        English, so English answers never load it."""
+        if not people:
+            return people
+        lower = [text[a:b] for a, b in words if text[a:b].islower() and b - a > 1]
+        if not _looks_welsh(doc) and all(w in self.common_words for w in lower):
+            return people
+        reads_welsh: bool | None = None
+        kept = []
+        for span in people:
+            inside = [text[a:b] for a, b in words if span.start <= a and b <= span.end]
+            named = [w for w in inside if is_name_word(w)]
+            if (
+                named and _opens_a_sentence(text, span.start) and not any(_is_listed_name(w) for w in named)
+                and all(self.welsh_words.is_word(w) for w in named)
+            ):
+                if reads_welsh is None:
+                    reads_welsh = _reads_welsh(doc, lower, self.welsh_words, self.common_words)
+                if reads_welsh:
+                    continue
+            kept.append(span)
+        return kept
 
     def __call__(self, text: str) -> DeidentifiedText:
         return self.pipe([text])[0]

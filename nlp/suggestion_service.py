@@ -61,7 +61,8 @@ class SuggestionService:
     def for_round(self, known: KnownNames) -> SuggestionService:
         """The same models, de-identifying with the names a round's metadata knows (its clusters...)."""
         deidentifier = Deidentifier(
-            self.deidentifier.nlp, known, self.deidentifier.common_words, cue_words=self.deidentifier.cue_words
+            self.deidentifier.nlp, known, self.deidentifier.common_words, cue_words=self.deidentifier.cue_words,
+            welsh_words=self.deidentifier.welsh_words,
         )
         return SuggestionService(self.codebook, deidentifier, self.suggester, self.mapper)
 

@@ -266,6 +266,36 @@ def test_deidentify_codebook_words_do_not_hide_the_names_beside_them(trained: De
     assert "Bryn" not in with_cues("Dr Bryn Champion chairs the cluster.").text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Llwyth gwaith trwm i'r meddygon teulu.",
+        "Cyfarfodydd rhy hir a dim digon o amser.",
+        "Gormod o waith papur.",
+        "Meddygfeydd yn brysur iawn dros y gaeaf.",
+        "- Trafodaethau hir am y gyllideb\n- Ymrwymiad isel gan rai practisau",
+    ],
+)
+def test_deidentify_welsh_answer_opening_with_an_ordinary_welsh_word_keeps_it(trained: Deidentifier, text: str) -> None:
+    """Beyond the codebook's words: the English model took "Llwyth" (load), "Gormod" (too much),
+    "Cyfarfodydd" (meetings) opening a Welsh answer for a person. The Welsh dictionary knows them."""
+    assert trained(text).text == text
+
+
+def test_deidentify_welsh_dictionary_does_not_hide_names(trained: Deidentifier) -> None:
+    # inside a sentence a capital means a name, dictionary word or not ("haf" is summer)
+    assert trained("Llwyddiant mawr oedd gwaith Mererid Haf gyda'r deintyddion.").text == (
+        "Llwyddiant mawr oedd gwaith [PERSON] gyda'r deintyddion."
+    )
+    assert trained("Mae Hefina yn gwneud gwaith da.").text == "Mae [PERSON] yn gwneud gwaith da."
+    # an English answer is not Welsh because a name is a Welsh word too ("dan" is "under")
+    assert trained("Dan chairs the meetings and keeps us on track.").text == (
+        "[PERSON] chairs the meetings and keeps us on track."
+    )
+    # a listed given name opening a Welsh sentence is still a name
+    assert trained("Gwyn sy'n cadeirio'r cyfarfodydd.").text == "[PERSON] sy'n cadeirio'r cyfarfodydd."
+
+
 def test_deidentify_proper_noun_unknown_to_the_vocabulary_is_still_a_person(trained: Deidentifier) -> None:
     """The everyday-word filter only drops frequent words: a rarer surname the tagger finds stays found."""
     assert "Mathias" not in trained("Cerian Mathias took over the chair when Arthur Bellamy retired.").text
