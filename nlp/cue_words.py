@@ -16,12 +16,40 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .common_words import common_english_words
+
 # Prefix matching for longer cue words catches inflections ("engage" -> "engagement", "fund" is too
 # short to be safe: it would also match "fundamental"); short cue words match whole words (+ plural).
 # A longer cue word given in the plural also finds its singular ("relationships" -> "relationship").
 PREFIX_MIN_CHARS = 5
 
 _SEPARATOR = re.compile(r"[\s-]+")
+
+# Welsh mutates a word's first letters after certain words: "cyllideb" (budget) is "y gyllideb"
+# (the budget), "ein cyllideb" is "ein nghyllideb"... and "gwaith papur" (paperwork) is "gormod o
+# waith papur". Radical initial -> its soft, nasal and aspirate forms; a vowel takes an "h" ("ein
+# hamser", our time). Digraphs that never mutate are listed so that "ch" is not read as "c" + "h".
+_MUTATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ll", ("l",)), ("rh", ("r",)),
+    ("ch", ()), ("ph", ()), ("th", ()), ("dd", ()), ("ff", ()), ("ng", ()),
+    ("c", ("g", "ngh", "ch")), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")),
+    ("g", ("", "ng")), ("b", ("f", "m")), ("d", ("dd", "n")), ("m", ("f",)),
+)
+_VOWELS = frozenset("aeiouwyâêîôûŵŷ")
+
+
+def welsh_initials(word: str, english: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """``(radical initial, its mutated forms)`` for a cue word that is not an everyday English word
+    ("cyllideb" -> ``("c", ("g", "ngh", "ch"))``); ``("", ())`` for English words ("time" would
+    become "dime"), short words and words whose first letter does not mutate."""
+    if len(word) < 4 or word in english:
+        return "", ()
+    for radical, forms in _MUTATIONS:
+        if word.startswith(radical):
+            return radical, forms
+    if word[0] in _VOWELS:
+        return "", ("h",)
+    return "", ()
 
 
 @dataclass(frozen=True)
@@ -61,15 +89,26 @@ def _is_plural(keyword: str) -> bool:
     return keyword.endswith("s") and not keyword.endswith(("ss", "us", "is")) and len(keyword) - 1 >= PREFIX_MIN_CHARS
 
 
-def compile_cues(keywords: Sequence[str]) -> CuePattern:
-    """One pattern over ``keywords``; earlier keywords win where two match at the same place."""
+def compile_cues(keywords: Sequence[str], english: frozenset[str] | None = None) -> CuePattern:
+    """One pattern over ``keywords``; earlier keywords win where two match at the same place.
+
+    A keyword whose first word is not an everyday English word (``english``, by default the bundled
+    model's vocabulary, ``nlp.common_words``) also matches that word's Welsh mutations
+    (``welsh_initials``): the codebook's Welsh cue words then find "y gyllideb", "o waith papur"."""
+    english = common_english_words() if english is None else english
     parts: list[str] = []
     first_chars: set[str] = set()
     needles: list[str] = []
     for i, keyword in enumerate(dict.fromkeys(k.lower().strip() for k in keywords if k.strip())):
         # "non-recurrent", "non recurrent" and "nonrecurrent" are one cue.
         pieces = _SEPARATOR.split(keyword)
+        radical, mutated = welsh_initials(pieces[0], english)
         escaped = r"[\s-]*".join(re.escape(part) for part in pieces)
+        if mutated:
+            initials = (radical, *mutated)
+            escaped = "(?:" + "|".join(re.escape(m) for m in initials) + ")" + escaped[len(re.escape(radical)):]
+            first_chars.update(m[:1] or pieces[0][len(radical)] for m in initials)
+            pieces[0] = pieces[0][len(radical):]  # for the needle below: what every form holds
         if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword:
             if _is_plural(keyword):
                 # "relationships" also finds "relationship", and nothing else it did not find before.

@@ -22,7 +22,7 @@ from corpora.codebook import Theme
 from .cue_words import CuePattern
 
 # Bump when features change meaning, so a model fitted on the old ones is never loaded for the new.
-FEATURE_VERSION = 4  # 2: answer vector = mean of sentence vectors; 3: evidence from curated examples; 4: plural cue words also find their singular
+FEATURE_VERSION = 5  # 2: answer vector = mean of sentence vectors; 3: evidence from curated examples; 4: plural cue words also find their singular; 5: Welsh cue words also find their mutated forms
 
 TOP_K = 3  # answer-to-bank similarity averages the 3 nearest entries: one lucky match is not enough
 

@@ -13,25 +13,36 @@ import pytest
 import yaml
 
 from corpora.codebook import load_codebook
-from nlp.cue_words import PREFIX_MIN_CHARS, CuePattern, compile_cues
+from nlp.common_words import common_english_words
+from nlp.cue_words import PREFIX_MIN_CHARS, CuePattern, compile_cues, welsh_initials
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def plain_alternation(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """The reference: the pattern as it was first written (one self-contained group per keyword)."""
+    """The reference: the pattern as it was first written (one self-contained group per keyword),
+    with one more such group for each Welsh mutated form of the keyword's first word (``k3m1`` is
+    keyword 3's first mutated form)."""
     parts = []
+    english = common_english_words()
     for i, keyword in enumerate(dict.fromkeys(k.lower().strip() for k in keywords if k.strip())):
-        escaped = r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", keyword))
-        body = escaped + (r"\w*" if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword else r"s?")
-        if body.endswith(r"s\w*") and not keyword.endswith(("ss", "us", "is")) and len(keyword) > PREFIX_MIN_CHARS:
-            body = body[: -len(r"s\w*")] + r"(?:s\w*)?"  # a plural cue word finds its singular too
-        parts.append(f"(?P<k{i}>(?<![\\w]){body}(?![\\w]))")
+        pieces = re.split(r"[\s-]+", keyword)
+        radical, mutated = welsh_initials(pieces[0], english)
+        for j, initial in enumerate((radical, *mutated) if mutated else (radical,)):
+            spelt = [initial + pieces[0][len(radical):], *pieces[1:]]
+            escaped = r"[\s-]*".join(re.escape(part) for part in spelt)
+            body = escaped + (r"\w*" if len(keyword) >= PREFIX_MIN_CHARS and " " not in keyword else r"s?")
+            if body.endswith(r"s\w*") and not keyword.endswith(("ss", "us", "is")) and len(keyword) > PREFIX_MIN_CHARS:
+                body = body[: -len(r"s\w*")] + r"(?:s\w*)?"  # a plural cue word finds its singular too
+            parts.append(f"(?P<k{i}m{j}>(?<![\\w]){body}(?![\\w]))")
     return re.compile("|".join(parts)) if parts else None
 
 
 def found(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int, str | None]]:
-    return [] if pattern is None else [(m.start(), m.end(), m.lastgroup) for m in pattern.finditer(text.lower())]
+    """Matches as (start, end, keyword group), a mutated form counting as its keyword."""
+    if pattern is None:
+        return []
+    return [(m.start(), m.end(), (m.lastgroup or "").split("m")[0]) for m in pattern.finditer(text.lower())]
 
 
 def keyword_sets() -> list[tuple[str, ...]]:
@@ -42,6 +53,7 @@ def keyword_sets() -> list[tuple[str, ...]]:
         ("time", "time pressure", "protected time"),  # a short keyword before a longer one sharing its start
         ("non-recurrent", "recurrent", "short term"),  # hyphen/space variants and a suffix of another
         ("-led", "GP-led", "  ", "ŵyn", "Cyllid"),  # a keyword starting with a separator; Welsh letters
+        ("gwaith papur", "cyllideb", "amser", "llais", "rhanddeiliaid", "time"),  # Welsh mutations
         ("c++", "a.b", "(ref"),  # regex metacharacters, and a keyword that starts with punctuation
         ("cuts",),
     ]
@@ -56,7 +68,7 @@ def sample_texts() -> list[str]:
     tricky = [
         "", "Time-pressure and time pressure and timepressure; protected  time.", "NON RECURRENT non-recurrent",
         "nonrecurrent, recurrently, short-term, short  term", "cuts cutss cut's", "GP-led and -led and led",
-        "Mae'r cyllid yn brin; ŵyn", "c++ and a.b and axb (ref 12)", "funding\nfunded\tfundamental",
+        "Mae'r cyllid yn brin; ŵyn", "y gyllideb, ein nghyllideb, a chyllideb; o waith papur", "ein hamser", "c++ and a.b and axb (ref 12)", "funding\nfunded\tfundamental",
         "İstanbul time", "x" * 300 + " time",
     ]
     return texts + tricky + [t[i : i + 40] for t in texts[:40] for i in range(0, len(t), 11)]
@@ -88,6 +100,22 @@ def test_cue_words_plural_keyword_finds_the_singular_and_nothing_new_besides() -
     assert cue.hits("Cuts to the budget, a cut here.") == 1  # too short to be a prefix cue either way
     assert cue.hits("The stat and the status.") == 1
     assert cue.hits("relationshipping or relations") == 0
+
+
+def test_cue_words_welsh_keyword_finds_its_mutated_forms_and_english_ones_do_not_mutate() -> None:
+    """Welsh mutates a word's first letters after certain words: "cyllideb" (budget) is "y
+    gyllideb", "gwaith papur" (paperwork) is "gormod o waith papur", "amser" (time) is "ein hamser".
+    Answers written that way lost the codebook's Welsh cue words."""
+    cue = compile_cues(["cyllideb", "gwaith papur", "amser", "rhanddeiliaid", "time"])
+    assert cue.hits("Toriadau i'r gyllideb bob blwyddyn.") == 1
+    assert cue.hits("Gormod o waith papur.") == 1
+    assert cue.hits("Does dim digon o'n hamser wedi'i ddiogelu.") == 1
+    assert cue.hits("Cyfarfod gyda'r randdeiliaid.") == 1
+    assert cue.hits("ein nghyllideb a chyllideb") == 1 and len(cue.spans("ein nghyllideb a chyllideb")) == 2
+    # an everyday English cue word is not mutated: "time" does not find "dime" or "thime"
+    assert cue.hits("Not a dime, thime or nhime.") == 0
+    # only the radical's own forms: "c" never becomes "b", and the rest of the word must follow
+    assert cue.hits("byllideb, gyllid") == 0
 
 
 def test_cue_words_pre_check_never_hides_a_match() -> None:
