@@ -277,13 +277,10 @@ def _opens_a_sentence(text: str, start: int) -> bool:
     return not stripped or stripped[-1] in _SENTENCE_BREAK or "\n" in before[len(stripped):]
 
 
-def _reads_welsh(doc: spacy.tokens.Doc, words: Sequence[str], welsh: WelshWords, english: frozenset[str]) -> bool:
-    """Welsh marker words (``_looks_welsh``), or ``words`` (the text's other lower-case words) hold
-    at least one word of the Welsh dictionary that is not an everyday English word, and no fewer of
-    those than of everyday English words: "Llwyth gwaith trwm" reads Welsh; "Ben said the cwtch
-    helped" does not."""
-    if _looks_welsh(doc):
-        return True
+def _reads_welsh(words: Sequence[str], welsh: WelshWords, english: frozenset[str]) -> bool:
+    """``words`` (the text's other lower-case words) hold at least one word of the Welsh dictionary
+    that is not an everyday English word, and no fewer of those than of everyday English words:
+    "Llwyth gwaith trwm" reads Welsh; "Ben said the cwtch helped" does not."""
     english_only = sum(1 for w in words if w in english)
     welsh_only = sum(1 for w in words if w not in english and welsh.is_word(w))
     return welsh_only >= 1 and welsh_only >= english_only
@@ -409,10 +406,10 @@ class Deidentifier:
         cue_words: frozenset[str] = frozenset(), welsh_words: WelshWords | None = None,
     ) -> None:
         self.nlp = nlp
-        self.welsh_words = bundled_welsh_words() if welsh_words is None else welsh_words
         self.known = known
         self.common_words = common_english_words() if common_words is None else common_words
         self.cue_words = frozenset(w for w in cue_words if not _is_listed_name(w))
+        self.welsh_words = bundled_welsh_words() if welsh_words is None else welsh_words
         self._known_patterns = _compile_known(known)
         self._disable = [p for p in _UNNEEDED_PIPES if p in nlp.pipe_names]
         self._tagging = _separable_tagging(nlp)
@@ -459,9 +456,10 @@ class Deidentifier:
         if not people:
             return people
         lower = [text[a:b] for a, b in words if text[a:b].islower() and b - a > 1]
-        if not _looks_welsh(doc) and all(w in self.common_words for w in lower):
+        marked = _looks_welsh(doc)
+        if not marked and all(w in self.common_words for w in lower):
             return people
-        reads_welsh: bool | None = None
+        reads_welsh: bool | None = True if marked else None  # counted with the dictionary only if needed
         kept = []
         for span in people:
             inside = [text[a:b] for a, b in words if span.start <= a and b <= span.end]
@@ -471,7 +469,7 @@ class Deidentifier:
                 and all(self.welsh_words.is_word(w) for w in named)
             ):
                 if reads_welsh is None:
-                    reads_welsh = _reads_welsh(doc, lower, self.welsh_words, self.common_words)
+                    reads_welsh = _reads_welsh(lower, self.welsh_words, self.common_words)
                 if reads_welsh:
                     continue
             kept.append(span)

@@ -12,9 +12,9 @@ inflected and mutated forms ("waith" from "gwaith", "gwasanaethau") and spells p
 a capital ("Lleucu", "Dafydd", "Caerdydd"), so asking it about the lower-case form separates
 ordinary words from names: "lleucu" is not a word, "llwyth" is.
 
-Loading the dictionary takes about a second, so it is read on first use only (an English answer
-never needs it; a server reads it at start-up, ``WelshWords.load``) and once per ``WelshWords``; answers are looked up word by word (about 0.3 ms a
-word) and the answers remembered. When spylls or the files are missing, every answer is "not a
+Loading the dictionary takes about a second, so it is read once per ``WelshWords``, on first use
+(an English answer never needs it; a server reads it at start-up with ``WelshWords.load``). Words
+are looked up one by one (about 0.3 ms a word) and the answers remembered. When spylls or the files are missing, every answer is "not a
 Welsh word", with one warning: de-identification then finds as many names as it did without this.
 """
 
@@ -32,7 +32,8 @@ __all__ = ["BUNDLED_DICTIONARY", "WelshWords", "bundled_welsh_words", "lookup_fo
 BUNDLED_DICTIONARY = Path(__file__).resolve().parent / "data" / "hunspell_cy" / "cy_GB"
 
 #: Welsh clitics written onto the word before them ("gwaith'n", "i'r", "a'i"): not part of the word.
-_CLITICS = ("'n", "’n", "'r", "’r", "'i", "’i", "'u", "’u", "'w", "’w", "'m", "’m", "'th", "’th", "'ch", "’ch")
+#: Typographic apostrophes are read as plain ones first.
+_CLITICS = ("'n", "'r", "'i", "'u", "'w", "'m", "'th", "'ch")
 _MAX_REMEMBERED = 50_000
 
 
@@ -42,7 +43,7 @@ class _Lookup(Protocol):
 
 def lookup_form(word: str) -> str:
     """The form asked of the dictionary: lower case, with a trailing Welsh clitic left off."""
-    lower = word.lower()
+    lower = word.lower().replace("’", "'")
     for clitic in _CLITICS:
         if lower.endswith(clitic) and len(lower) > len(clitic) + 1:
             return lower[: -len(clitic)]
